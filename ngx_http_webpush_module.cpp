@@ -1,0 +1,600 @@
+/*
+ * ngx_http_webpush_module: web push notifications inside nginx.
+ *
+ * This file wires the module into nginx: the directive table, the
+ * configuration life cycle (create, merge, post-configuration checks) and
+ * the content handlers of the webpush_* locations.  The work itself lives
+ * in src/<component>/.
+ */
+
+#include "ngx_webpush_conf.hpp"
+
+#include "api/ngx_webpush_handlers.hpp"
+#include "crypto/keys.hpp"
+
+#include <libpq-fe.h>
+
+#include <new>
+#include <string>
+
+
+namespace webpush {
+namespace {
+
+char *set_vapid_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *set_vapid_subject(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf) noexcept;
+char *set_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *set_name_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+
+char *check_bounds(ngx_conf_t *cf, void *post, void *data) noexcept;
+
+void *create_main_conf(ngx_conf_t *cf) noexcept;
+char *init_main_conf(ngx_conf_t *cf, void *conf) noexcept;
+void *create_loc_conf(ngx_conf_t *cf) noexcept;
+char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
+ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
+
+
+ngx_conf_num_bounds_t  pool_bounds = {
+    check_bounds, 1, 64
+};
+
+ngx_conf_num_bounds_t  concurrency_bounds = {
+    check_bounds, 1, 65536
+};
+
+ngx_conf_num_bounds_t  keepalive_bounds = {
+    check_bounds, 0, 65536
+};
+
+ngx_conf_num_bounds_t  attempts_bounds = {
+    check_bounds, 1, 100
+};
+
+
+/* "handler" of a location directive: which Handler it installs */
+ngx_uint_t  handler_vapid_public_key =
+    static_cast<ngx_uint_t>(Handler::vapid_public_key);
+ngx_uint_t  handler_status = static_cast<ngx_uint_t>(Handler::status);
+
+
+ngx_command_t  commands[] = {
+
+    { ngx_string("webpush_vapid_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      set_vapid_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, vapid_key_file),
+      nullptr },
+
+    { ngx_string("webpush_vapid_subject"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      set_vapid_subject,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, vapid_subject),
+      nullptr },
+
+    { ngx_string("webpush_postgres"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      set_postgres,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, postgres),
+      nullptr },
+
+    { ngx_string("webpush_postgres_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, postgres_pool),
+      &pool_bounds },
+
+    { ngx_string("webpush_queue_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, queue_size),
+      nullptr },
+
+    { ngx_string("webpush_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, ssl_trusted_certificate),
+      nullptr },
+
+    { ngx_string("webpush_ssl_verify"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, ssl_verify),
+      nullptr },
+
+    { ngx_string("webpush_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, concurrency),
+      &concurrency_bounds },
+
+    { ngx_string("webpush_keepalive"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, keepalive),
+      &keepalive_bounds },
+
+    { ngx_string("webpush_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, timeout),
+      nullptr },
+
+    { ngx_string("webpush_message_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, message_ttl),
+      nullptr },
+
+    { ngx_string("webpush_subscription_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, subscription_ttl),
+      nullptr },
+
+    { ngx_string("webpush_max_attempts"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, max_attempts),
+      &attempts_bounds },
+
+    { ngx_string("webpush_groups"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      set_name_list,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, groups),
+      nullptr },
+
+    { ngx_string("webpush_locales"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      set_name_list,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, locales),
+      nullptr },
+
+    { ngx_string("webpush_vapid_public_key"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_vapid_public_key },
+
+    { ngx_string("webpush_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_status },
+
+      ngx_null_command
+};
+
+
+ngx_http_module_t  module_ctx = {
+    nullptr,                               /* preconfiguration */
+    postconfiguration,                     /* postconfiguration */
+
+    create_main_conf,                      /* create main configuration */
+    init_main_conf,                        /* init main configuration */
+
+    nullptr,                               /* create server configuration */
+    nullptr,                               /* merge server configuration */
+
+    create_loc_conf,                       /* create location configuration */
+    merge_loc_conf                         /* merge location configuration */
+};
+
+
+/* std::string of an nginx string; config-time only */
+std::string
+to_string(const ngx_str_t &s)
+{
+    return std::string(reinterpret_cast<const char *>(s.data), s.len);
+}
+
+
+/* a copy of a C++ string in cf->pool, for values kept in the conf */
+bool
+copy_to_pool(ngx_pool_t *pool, const std::string &src, ngx_str_t *dst)
+{
+    dst->data = static_cast<u_char *>(ngx_pnalloc(pool, src.size()));
+    if (dst->data == nullptr) {
+        return false;
+    }
+
+    ngx_memcpy(dst->data, src.data(), src.size());
+    dst->len = src.size();
+
+    return true;
+}
+
+
+char *
+set_vapid_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+try {
+    auto *mcf = static_cast<MainConf *>(conf);
+
+    if (mcf->vapid_key != nullptr) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    auto *value = static_cast<ngx_str_t *>(cf->args->elts);
+    mcf->vapid_key_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &mcf->vapid_key_file, 1) != NGX_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    std::string reason;
+    auto key = crypto::VapidKey::load_file(to_string(mcf->vapid_key_file),
+                                           reason);
+    if (!key) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" \"%V\": %s", &cmd->name, &value[1],
+                           reason.c_str());
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* the key lives as long as the configuration it belongs to */
+    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    mcf->vapid_key = new crypto::VapidKey(std::move(*key));
+    cln->data = mcf->vapid_key;
+    cln->handler = [](void *data) noexcept {
+        delete static_cast<crypto::VapidKey *>(data);
+    };
+
+    if (!copy_to_pool(cf->pool, mcf->vapid_key->public_key_b64u(),
+                      &mcf->vapid_public_key))
+    {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+
+} catch (const std::exception &e) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
+                       e.what());
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
+char *
+set_vapid_subject(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+try {
+    auto *mcf = static_cast<MainConf *>(conf);
+
+    if (mcf->vapid_subject.data != nullptr) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    auto *value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    std::string reason;
+    if (!crypto::validate_subject(to_string(value[1]), reason)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" \"%V\": %s", &cmd->name, &value[1],
+                           reason.c_str());
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    mcf->vapid_subject = value[1];
+
+    return NGX_CONF_OK;
+
+} catch (const std::exception &e) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
+                       e.what());
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
+/* the connection string is parsed now so that "nginx -t" catches typos */
+char *
+set_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+try {
+    auto *mcf = static_cast<MainConf *>(conf);
+
+    if (mcf->postgres.data != nullptr) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    auto *value = static_cast<ngx_str_t *>(cf->args->elts);
+    std::string conninfo = to_string(value[1]);
+
+    char *err = nullptr;
+    PQconninfoOption *opts = PQconninfoParse(conninfo.c_str(), &err);
+    if (opts == nullptr) {
+        std::string reason = err ? err : "out of memory";
+        PQfreemem(err);
+
+        while (!reason.empty() && reason.back() == '\n') {
+            reason.pop_back();
+        }
+
+        /* the value is not echoed: it may hold a password */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": invalid connection string: %s",
+                           &cmd->name, reason.c_str());
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    PQconninfoFree(opts);
+
+    /* a NUL-terminated copy, as libpq wants it */
+    mcf->postgres.len = value[1].len;
+    mcf->postgres.data = static_cast<u_char *>(
+                                   ngx_pnalloc(cf->pool, value[1].len + 1));
+    if (mcf->postgres.data == nullptr) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    ngx_cpystrn(mcf->postgres.data, value[1].data, value[1].len + 1);
+
+    return NGX_CONF_OK;
+
+} catch (const std::exception &e) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
+                       e.what());
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
+/* webpush_groups / webpush_locales: a list of distinct, non-empty names */
+char *
+set_name_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+{
+    auto *field = reinterpret_cast<ngx_array_t **>(
+                                 static_cast<char *>(conf) + cmd->offset);
+
+    if (*field != nullptr) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    *field = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                              sizeof(ngx_str_t));
+    if (*field == nullptr) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    auto *value = static_cast<ngx_str_t *>(cf->args->elts);
+
+    for (ngx_uint_t i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0 || value[i].len > 255) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\": a name must be 1 to 255 bytes long",
+                               &cmd->name);
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        auto *name = static_cast<ngx_str_t *>(ngx_array_push(*field));
+        if (name == nullptr) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+        *name = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+{
+    auto *lcf = static_cast<LocConf *>(conf);
+
+    if (lcf->handler != static_cast<ngx_uint_t>(Handler::none)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": this location already has a webpush "
+                           "handler", &cmd->name);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    lcf->handler = *static_cast<ngx_uint_t *>(cmd->post);
+
+    auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(
+                    ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
+    clcf->handler = content_handler;
+
+    auto *mcf = static_cast<MainConf *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_webpush_module));
+    mcf->handlers++;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * ngx_conf_check_num_bounds() without the directive's name is hard to act
+ * on; while a post handler runs, cf->args still holds the directive.
+ */
+char *
+check_bounds(ngx_conf_t *cf, void *post, void *data) noexcept
+{
+    auto *bounds = static_cast<ngx_conf_num_bounds_t *>(post);
+    ngx_int_t value = *static_cast<ngx_int_t *>(data);
+
+    if (value >= bounds->low && value <= bounds->high) {
+        return NGX_CONF_OK;
+    }
+
+    auto *args = static_cast<ngx_str_t *>(cf->args->elts);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" must be between %i and %i, not %i",
+                       &args[0], bounds->low, bounds->high, value);
+
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
+void *
+create_main_conf(ngx_conf_t *cf) noexcept
+{
+    auto *mcf = static_cast<MainConf *>(
+                                  ngx_pcalloc(cf->pool, sizeof(MainConf)));
+    if (mcf == nullptr) {
+        return nullptr;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->vapid_key_file = { 0, NULL };
+     *     mcf->vapid_subject = { 0, NULL };
+     *     mcf->postgres = { 0, NULL };
+     *     mcf->ssl_trusted_certificate = { 0, NULL };
+     *     mcf->push_hosts = NULL;
+     *     mcf->groups = NULL;
+     *     mcf->locales = NULL;
+     *     mcf->vapid_key = NULL;
+     *     mcf->handlers = 0;
+     */
+
+    mcf->postgres_pool = NGX_CONF_UNSET_UINT;
+    mcf->queue_size = NGX_CONF_UNSET_SIZE;
+    mcf->ssl_verify = NGX_CONF_UNSET;
+    mcf->concurrency = NGX_CONF_UNSET_UINT;
+    mcf->keepalive = NGX_CONF_UNSET_UINT;
+    mcf->timeout = NGX_CONF_UNSET_MSEC;
+    mcf->message_ttl = NGX_CONF_UNSET;
+    mcf->subscription_ttl = NGX_CONF_UNSET;
+    mcf->max_attempts = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+char *
+init_main_conf(ngx_conf_t *cf, void *conf) noexcept
+{
+    auto *mcf = static_cast<MainConf *>(conf);
+
+    ngx_conf_init_uint_value(mcf->postgres_pool, 2);
+    ngx_conf_init_size_value(mcf->queue_size, 8 * 1024 * 1024);
+    ngx_conf_init_value(mcf->ssl_verify, 1);
+    ngx_conf_init_uint_value(mcf->concurrency, 128);
+    ngx_conf_init_uint_value(mcf->keepalive, 16);
+    ngx_conf_init_msec_value(mcf->timeout, 10000);
+    ngx_conf_init_value(mcf->message_ttl, 28 * 86400);
+    ngx_conf_init_value(mcf->subscription_ttl, 7 * 86400);
+    ngx_conf_init_uint_value(mcf->max_attempts, 5);
+
+    if (mcf->queue_size < 64 * 1024) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_queue_size\" of %uz bytes is too small, "
+                           "at least 64k is needed", mcf->queue_size);
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (mcf->message_ttl > 0x7fffffff) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_message_ttl\" must not exceed "
+                           "2147483647 seconds");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (mcf->timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_timeout\" must be greater than zero");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+void *
+create_loc_conf(ngx_conf_t *cf) noexcept
+{
+    auto *lcf = static_cast<LocConf *>(ngx_pcalloc(cf->pool, sizeof(LocConf)));
+    if (lcf == nullptr) {
+        return nullptr;
+    }
+
+    lcf->handler = static_cast<ngx_uint_t>(Handler::none);
+
+    return lcf;
+}
+
+
+char *
+merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept
+{
+    /*
+     * The handler is not inherited: a webpush handler belongs to the
+     * location that names it, as with nginx's own content handlers.
+     */
+    return NGX_CONF_OK;
+}
+
+
+/* settings that only make sense together are checked once all are read */
+ngx_int_t
+postconfiguration(ngx_conf_t *cf) noexcept
+{
+    auto *mcf = static_cast<MainConf *>(
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_webpush_module));
+
+    if (mcf->handlers == 0) {
+        return NGX_OK;
+    }
+
+    if (mcf->vapid_key == nullptr) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_vapid_key\" is required in the http "
+                           "block when a webpush handler is used");
+        return NGX_ERROR;
+    }
+
+    if (mcf->vapid_subject.data == nullptr) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_vapid_subject\" is required in the "
+                           "http block when a webpush handler is used");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+} // namespace
+} // namespace webpush
+
+
+extern "C" {
+
+ngx_module_t  ngx_http_webpush_module = {
+    NGX_MODULE_V1,
+    &webpush::module_ctx,                  /* module context */
+    webpush::commands,                     /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    nullptr,                               /* init master */
+    nullptr,                               /* init module */
+    nullptr,                               /* init process */
+    nullptr,                               /* init thread */
+    nullptr,                               /* exit thread */
+    nullptr,                               /* exit process */
+    nullptr,                               /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+}

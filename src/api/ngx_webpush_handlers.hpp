@@ -1,0 +1,15 @@
+/*
+ * Content handlers of the webpush_* locations.
+ */
+
+#pragma once
+
+#include "ngx.hpp"
+
+
+namespace webpush {
+
+/* the content handler of every webpush location; dispatches on LocConf */
+ngx_int_t content_handler(ngx_http_request_t *r) noexcept;
+
+} // namespace webpush

@@ -1,0 +1,81 @@
+/*
+ * Configuration of ngx_http_webpush_module, shared by the nginx-facing
+ * components (handlers, database pool, sender).
+ */
+
+#pragma once
+
+#include "ngx.hpp"
+
+extern "C" {
+extern ngx_module_t  ngx_http_webpush_module;
+}
+
+
+#define NGX_HTTP_WEBPUSH_VERSION  "0.1.0"
+
+
+namespace webpush {
+
+namespace crypto {
+class VapidKey;
+}
+
+
+/*
+ * http-level settings.  Standard layout: nginx's ngx_conf_set_*_slot
+ * functions write the plain fields through offsetof().
+ */
+struct MainConf {
+    ngx_str_t            vapid_key_file;
+    ngx_str_t            vapid_subject;
+    ngx_str_t            postgres;
+    ngx_uint_t           postgres_pool;
+    size_t               queue_size;
+    ngx_array_t         *push_hosts;           /* of ngx_str_t */
+    ngx_str_t            ssl_trusted_certificate;
+    ngx_flag_t           ssl_verify;
+    ngx_uint_t           concurrency;
+    ngx_uint_t           keepalive;
+    ngx_msec_t           timeout;
+    time_t               message_ttl;
+    time_t               subscription_ttl;
+    ngx_uint_t           max_attempts;
+    ngx_array_t         *groups;               /* of ngx_str_t */
+    ngx_array_t         *locales;              /* of ngx_str_t */
+
+    /* derived at configuration time */
+    crypto::VapidKey    *vapid_key;            /* owned by cf->pool */
+    ngx_str_t            vapid_public_key;     /* base64url, 65-byte point */
+    ngx_uint_t           handlers;             /* locations using us */
+};
+
+
+enum class Handler : ngx_uint_t {
+    none = 0,
+    vapid_public_key,
+    status,
+};
+
+
+struct LocConf {
+    ngx_uint_t           handler;              /* Handler */
+};
+
+
+inline MainConf *
+main_conf(ngx_http_request_t *r)
+{
+    return static_cast<MainConf *>(
+        ngx_http_get_module_main_conf(r, ngx_http_webpush_module));
+}
+
+
+inline MainConf *
+main_conf(ngx_cycle_t *cycle)
+{
+    return static_cast<MainConf *>(
+        ngx_http_cycle_get_module_main_conf(cycle, ngx_http_webpush_module));
+}
+
+} // namespace webpush

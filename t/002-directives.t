@@ -1,0 +1,220 @@
+# Configuration checks: "nginx -t" rejects wrong values with an [emerg]
+# line that names the directive and the reason.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Webpush;
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: missing key file
+--- http_config
+webpush_vapid_key /nonexistent/vapid.pem;
+--- must_die
+--- error_log
+[emerg]
+"webpush_vapid_key" "/nonexistent/vapid.pem": cannot read
+No such file or directory
+
+=== TEST 2: a file that is not a PEM key
+--- http_config
+webpush_vapid_key $TEST_NGINX_SERVROOT/conf/nginx.conf;
+--- must_die
+--- error_log
+"webpush_vapid_key"
+not a PEM private key
+
+=== TEST 3: a P-384 key is refused
+--- shell
+openssl ecparam -name secp384r1 -genkey -noout -out $TEST_NGINX_SERVROOT/conf/p384.pem
+--- http_config
+webpush_vapid_key $TEST_NGINX_SERVROOT/conf/p384.pem;
+--- must_die
+--- error_log
+"webpush_vapid_key"
+not a P-256 key (curve secp384r1)
+
+=== TEST 4: an RSA key is refused
+--- shell
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out $TEST_NGINX_SERVROOT/conf/rsa.pem 2>/dev/null
+--- http_config
+webpush_vapid_key $TEST_NGINX_SERVROOT/conf/rsa.pem;
+--- must_die
+--- error_log
+"webpush_vapid_key"
+not a P-256 key
+
+=== TEST 5: a PKCS#8 P-256 key is accepted
+--- shell
+openssl pkcs8 -topk8 -nocrypt -in $TEST_VAPID_KEY -out $TEST_NGINX_SERVROOT/conf/pkcs8.pem
+--- http_config
+webpush_vapid_key $TEST_NGINX_SERVROOT/conf/pkcs8.pem;
+webpush_vapid_subject https://example.com/contact;
+--- config
+location = /vapid { webpush_vapid_public_key; }
+--- request
+GET /vapid
+--- error_code: 200
+--- response_json
+{"publicKey":"$TEST_VAPID_PUBLIC_KEY"}
+
+=== TEST 6: subject with a localhost host
+--- http_config
+webpush_vapid_subject mailto:admin@localhost;
+--- must_die
+--- error_log
+"webpush_vapid_subject" "mailto:admin@localhost":
+localhost
+
+=== TEST 7: subject with a doubled scheme
+--- http_config
+webpush_vapid_subject mailto:mailto:a@example.com;
+--- must_die
+--- error_log
+"webpush_vapid_subject" "mailto:mailto:a@example.com":
+
+=== TEST 8: subject with angle brackets
+--- http_config
+webpush_vapid_subject "mailto:<a@example.com>";
+--- must_die
+--- error_log
+"webpush_vapid_subject"
+
+=== TEST 9: subject with a space
+--- http_config
+webpush_vapid_subject "mailto: a@example.com";
+--- must_die
+--- error_log
+"webpush_vapid_subject"
+
+=== TEST 10: subject that is not mailto: or https:
+--- http_config
+webpush_vapid_subject http://example.com/;
+--- must_die
+--- error_log
+"webpush_vapid_subject" "http://example.com/":
+
+=== TEST 11: unparsable connection string, password not echoed
+--- http_config
+webpush_postgres "host=/tmp password=s3cret bogus_option=1";
+--- must_die
+--- error_log
+"webpush_postgres": invalid connection string
+bogus_option
+--- no_error_log
+s3cret
+
+=== TEST 12: unparsable size
+--- http_config
+webpush_queue_size 8q;
+--- must_die
+--- error_log
+"webpush_queue_size" directive invalid value
+
+=== TEST 13: a queue too small to be useful
+--- http_config
+webpush_queue_size 1k;
+--- must_die
+--- error_log
+"webpush_queue_size" of 1024 bytes is too small
+
+=== TEST 14: pool size out of range
+--- http_config
+webpush_postgres_pool 0;
+--- must_die
+--- error_log
+"webpush_postgres_pool" must be between 1 and 64, not 0
+
+=== TEST 15: zero timeout
+--- http_config
+webpush_timeout 0;
+--- must_die
+--- error_log
+"webpush_timeout" must be greater than zero
+
+=== TEST 16: unparsable time
+--- http_config
+webpush_message_ttl 3fortnights;
+--- must_die
+--- error_log
+"webpush_message_ttl" directive invalid value
+
+=== TEST 17: a handler without a key
+--- http_config
+webpush_vapid_subject mailto:ops@example.com;
+--- config
+location = /status { webpush_status; }
+--- must_die
+--- error_log
+"webpush_vapid_key" is required
+
+=== TEST 18: a handler without a subject
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+--- config
+location = /status { webpush_status; }
+--- must_die
+--- error_log
+"webpush_vapid_subject" is required
+
+=== TEST 19: http-level directive in a location
+--- config
+location / { webpush_vapid_key $TEST_VAPID_KEY; }
+--- must_die
+--- error_log
+"webpush_vapid_key" directive is not allowed here
+
+=== TEST 20: two handlers in one location
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+--- config
+location / { webpush_status; webpush_vapid_public_key; }
+--- must_die
+--- error_log
+"webpush_vapid_public_key": this location already has a webpush handler
+
+=== TEST 21: duplicate directive
+--- http_config
+webpush_vapid_subject mailto:ops@example.com;
+webpush_vapid_subject mailto:ops@example.com;
+--- must_die
+--- error_log
+"webpush_vapid_subject" directive is duplicate
+
+=== TEST 22: empty group name list entry
+--- http_config
+webpush_groups warehouse "";
+--- must_die
+--- error_log
+"webpush_groups": a name must be 1 to 255 bytes long
+
+=== TEST 23: every directive with a valid value
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO";
+webpush_postgres_pool 4;
+webpush_queue_size 1m;
+webpush_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
+webpush_ssl_verify on;
+webpush_concurrency 64;
+webpush_keepalive 8;
+webpush_timeout 5s;
+webpush_message_ttl 1d;
+webpush_subscription_ttl 30d;
+webpush_max_attempts 3;
+webpush_groups warehouse store;
+webpush_locales en_US de_DE;
+--- config
+location = /status { webpush_status; }
+--- request
+GET /status
+--- error_code: 200
+--- response_json
+{"version":"*","nginx":"*","pid":"*",
+ "postgres":{"configured":true,"pool":4}}

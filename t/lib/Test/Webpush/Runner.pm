@@ -1,0 +1,494 @@
+package Test::Webpush::Runner;
+
+# Runs Test::Base blocks against the stock nginx binary with the module
+# loaded: master process + 2 workers under a temporary prefix, one
+# PostgreSQL database per test file (from the cluster t/bin/with-postgres
+# started), one VAPID key per test file.
+#
+# Sections of a block:
+#   --- main_config        text in the main context
+#   --- http_config        text in the http block
+#   --- config             text in the server block
+#   --- shell              bash commands run first (variables expanded)
+#   --- init_sql           SQL run (psql) before the request
+#   --- request            "METHOD URI" then the body (use "eval" for exact
+#                          bytes); HTTP/1.1 over a new connection
+#   --- more_headers       "Name: value" lines
+#   --- error_code         expected status
+#   --- response_body      exact body (a trailing newline is ignored)
+#   --- response_body_like regex
+#   --- response_json      JSON compared structurally; a string "~re" in the
+#                          expected document matches by regex, "*" anything
+#   --- response_headers   "Name: value" exact, "Name: ~re" regex, "!Name"
+#                          absent
+#   --- sql / --- sql_result  a query run after the request and its expected
+#                          output (psql -At: one row a line, "|" between
+#                          columns)
+#   --- error_log          substrings (or eval'd qr// list) that must appear
+#                          in the new part of error.log (or in the output
+#                          of "nginx -t" with --- must_die)
+#   --- no_error_log       substrings that must not appear
+#   --- must_die           "nginx -t" must fail
+#   --- wait               seconds to sleep after the request, before the
+#                          log checks
+#   --- timeout            request timeout (default 10 s)
+#
+# $TEST_NGINX_PORT, $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_VAPID_KEY,
+# $TEST_VAPID_PUBLIC_KEY and $TEST_TOP are expanded in configs, requests,
+# SQL, shell commands and expected JSON.
+#
+# Every block also fails on an [alert], [crit] or [emerg] it did not list
+# in --- error_log, and on a worker "exited on signal".
+#
+# Environment: TEST_NGINX_BINARY (default /usr/sbin/nginx),
+# TEST_NGINX_MODULE (default build/ngx_http_webpush_module.so),
+# TEST_PG_DIR (the cluster's socket directory), TEST_NGINX_LEAVE=1 keeps
+# the prefix for inspection, TEST_NGINX_LOG_LEVEL (default info).
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(basename dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use IPC::Run ();
+use JSON::PP ();
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $top = abs_path(dirname(__FILE__) . '/../../../..');
+
+our $NGINX = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+our $MODULE = $ENV{TEST_NGINX_MODULE}
+              || "$top/build/ngx_http_webpush_module.so";
+our $PGCLUSTER = "$top/t/bin/pgcluster";
+
+my $servroot;
+my $port;
+my $dbname;
+my $running_conf;
+my $log_offset = 0;
+
+sub servroot { $servroot }
+sub port { $port }
+sub top { $top }
+
+sub free_port {
+    my $sock = IO::Socket::INET->new(
+        Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0,
+        Proto => 'tcp', ReuseAddr => 1,
+    ) or die "no free port: $!";
+    my $p = $sock->sockport;
+    close $sock;
+    return $p;
+}
+
+sub pg_conninfo {
+    return undef unless $ENV{TEST_PG_DIR};
+    return "host=$ENV{TEST_PG_DIR} port=5432 user=postgres dbname=$dbname";
+}
+
+sub psql {
+    my ($sql, $db) = @_;
+    die "TEST_PG_DIR is not set: run under t/bin/with-postgres\n"
+        unless $ENV{TEST_PG_DIR};
+    my ($out, $err) = ('', '');
+    IPC::Run::run([$PGCLUSTER, 'psql', $ENV{TEST_PG_DIR}, '-At',
+                   '-d', $db // $dbname, '-c', $sql],
+                  '<', \undef, '>', \$out, '2>', \$err)
+        or die "psql failed: $err";
+    return $out;
+}
+
+sub setup {
+    return if $servroot;
+
+    $servroot = tempdir('webpush-t-XXXXXX', TMPDIR => 1,
+                        CLEANUP => !$ENV{TEST_NGINX_LEAVE});
+    chmod 0755, $servroot;
+    make_path("$servroot/conf", "$servroot/logs", "$servroot/html");
+    $port = free_port();
+
+    system('openssl', 'ecparam', '-name', 'prime256v1', '-genkey',
+           '-noout', '-out', "$servroot/conf/vapid.pem") == 0
+        or die "openssl failed to make a VAPID key";
+    chmod 0600, "$servroot/conf/vapid.pem";
+
+    if ($ENV{TEST_PG_DIR}) {
+        ($dbname = 't_' . basename($0) . "_$$") =~ s/\W/_/g;
+        psql("CREATE DATABASE $dbname", 'postgres');
+    }
+
+    diag("prefix $servroot") if $ENV{TEST_NGINX_LEAVE};
+}
+
+# the VAPID public key as the module should publish it: the 65-byte
+# uncompressed point (the tail of the DER SubjectPublicKeyInfo), base64url
+sub vapid_public_key {
+    my ($der, $err) = ('', '');
+    IPC::Run::run(['openssl', 'ec', '-in', "$servroot/conf/vapid.pem",
+                   '-pubout', '-outform', 'DER'],
+                  '<', \undef, '>', \$der, '2>', \$err)
+        or die "openssl ec failed: $err";
+    require MIME::Base64;
+    my $b64 = MIME::Base64::encode_base64(substr($der, -65), '');
+    $b64 =~ tr{+/}{-_};
+    $b64 =~ s/=+$//;
+    return $b64;
+}
+
+sub expand {
+    my ($text) = @_;
+    return '' unless defined $text;
+    my %vars = (
+        TEST_NGINX_PORT     => $port,
+        TEST_NGINX_SERVROOT => $servroot,
+        TEST_NGINX_MODULE   => $MODULE,
+        TEST_PG_CONNINFO    => pg_conninfo() // 'dbname=none',
+        TEST_VAPID_KEY      => "$servroot/conf/vapid.pem",
+        TEST_VAPID_PUBLIC_KEY => vapid_public_key(),
+        TEST_TOP            => $top,
+    );
+    $text =~ s/\$(TEST_\w+)/exists $vars{$1} ? $vars{$1} : "\$$1"/ge;
+    return $text;
+}
+
+sub render_conf {
+    my ($block) = @_;
+    my $level = $ENV{TEST_NGINX_LOG_LEVEL} || 'info';
+    my $main = expand($block->main_config);
+    my $http = expand($block->http_config);
+    my $server = expand($block->config);
+
+    return <<"EOF";
+load_module $MODULE;
+
+master_process on;
+worker_processes 2;
+daemon on;
+pid logs/nginx.pid;
+error_log logs/error.log $level;
+$main
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log logs/access.log;
+    client_body_temp_path temp/body;
+    proxy_temp_path temp/proxy;
+    fastcgi_temp_path temp/fastcgi;
+    uwsgi_temp_path temp/uwsgi;
+    scgi_temp_path temp/scgi;
+    default_type text/plain;
+
+$http
+
+    server {
+        listen 127.0.0.1:$port;
+        server_name localhost;
+
+$server
+    }
+}
+EOF
+}
+
+sub write_conf {
+    my ($conf) = @_;
+    make_path("$servroot/temp");
+    open my $fh, '>', "$servroot/conf/nginx.conf" or die $!;
+    print $fh $conf;
+    close $fh;
+}
+
+sub nginx_cmd {
+    return ($NGINX, '-p', "$servroot/", '-c', 'conf/nginx.conf', @_);
+}
+
+sub read_pid {
+    open my $fh, '<', "$servroot/logs/nginx.pid" or return undef;
+    my $pid = <$fh>;
+    close $fh;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+sub stop_nginx {
+    my $pid = read_pid();
+    $running_conf = undef;
+    return unless $pid && kill 0, $pid;
+
+    kill 'QUIT', $pid;
+    for (1 .. 200) {
+        return unless kill 0, $pid;
+        sleep 0.05;
+    }
+    diag("nginx $pid did not quit in 10 s, killing it");
+    kill 'KILL', $pid;
+    sleep 0.1;
+}
+
+sub start_nginx {
+    my ($conf) = @_;
+
+    stop_nginx();
+    write_conf($conf);
+
+    my ($out, $err) = ('', '');
+    IPC::Run::run([nginx_cmd()], '<', \undef, '>', \$out, '2>', \$err)
+        or die "nginx failed to start: $err$out";
+
+    for (1 .. 200) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                      Proto => 'tcp');
+        if ($s) {
+            close $s;
+            $running_conf = $conf;
+            return;
+        }
+        sleep 0.05;
+    }
+    die "nginx did not start listening on port $port";
+}
+
+sub log_size {
+    return -s "$servroot/logs/error.log" || 0;
+}
+
+sub new_log {
+    open my $fh, '<', "$servroot/logs/error.log" or return '';
+    seek $fh, $log_offset, 0;
+    local $/;
+    my $text = <$fh> // '';
+    close $fh;
+    return $text;
+}
+
+sub patterns {
+    return map {
+        ref $_ eq 'ARRAY' ? @$_
+        : ref $_ eq 'Regexp' ? $_
+        : grep { length } split /\n/, $_
+    } grep { defined } @_;
+}
+
+sub matches {
+    my ($text, $pattern) = @_;
+    return ref $pattern ? $text =~ $pattern : index($text, $pattern) >= 0;
+}
+
+sub check_logs {
+    my ($block, $text, $name) = @_;
+
+    my @expected = patterns($block->error_log);
+    for my $p (@expected) {
+        ok(matches($text, $p), "$name - error log has \"$p\"")
+            or diag("log:\n$text");
+    }
+
+    for my $p (patterns($block->no_error_log)) {
+        ok(!matches($text, $p), "$name - error log lacks \"$p\"");
+    }
+
+    my @bad;
+    for my $line (split /\n/, $text) {
+        next unless $line =~ /\[(alert|crit|emerg)\]|exited on signal/;
+        next if grep { matches($line, $_) } @expected;
+        push @bad, $line;
+    }
+    ok(!@bad, "$name - no unexpected alert, crit, emerg or crash")
+        or diag(join "\n", @bad);
+}
+
+sub parse_request {
+    my ($text) = @_;
+    $text = '' unless defined $text;
+    my ($line, $body) = split /\n/, $text, 2;
+    my ($method, $uri) = split ' ', $line // '', 2;
+    die "bad --- request line: $line" unless $method && $uri;
+    $body = undef if defined $body && $body eq '';
+    return ($method, $uri, $body);
+}
+
+sub parse_headers {
+    my ($text) = @_;
+    my %h;
+    for my $line (split /\n/, $text // '') {
+        next unless $line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/;
+        $h{$1} = $2;
+    }
+    return \%h;
+}
+
+# "~re" strings match by regex, "*" matches anything
+sub json_match {
+    my ($got, $want, $path) = @_;
+
+    if (!ref $want && defined $want && !JSON::PP::is_bool($want)) {
+        return undef if $want eq '*';
+        if ($want =~ /^~(.*)$/s) {
+            return (defined $got && !ref $got && $got =~ /$1/)
+                ? undef : "$path: \"" . ($got // 'null') . "\" !~ /$1/";
+        }
+    }
+
+    my $json = JSON::PP->new->canonical->allow_nonref;
+    if (ref $want eq 'HASH') {
+        return "$path: not an object" unless ref $got eq 'HASH';
+        for my $k (sort keys %$want) {
+            return "$path: missing \"$k\"" unless exists $got->{$k};
+            my $e = json_match($got->{$k}, $want->{$k}, "$path.$k");
+            return $e if $e;
+        }
+        for my $k (sort keys %$got) {
+            return "$path: unexpected \"$k\"" unless exists $want->{$k};
+        }
+        return undef;
+    }
+    if (ref $want eq 'ARRAY') {
+        return "$path: not an array" unless ref $got eq 'ARRAY';
+        return "$path: " . scalar(@$got) . " elements, want "
+               . scalar(@$want) unless @$got == @$want;
+        for my $i (0 .. $#$want) {
+            my $e = json_match($got->[$i], $want->[$i], "$path\[$i\]");
+            return $e if $e;
+        }
+        return undef;
+    }
+
+    my ($g, $w) = ($json->encode($got), $json->encode($want));
+    return $g eq $w ? undef : "$path: got $g, want $w";
+}
+
+sub run_block {
+    my ($block) = @_;
+    my $name = $block->name;
+
+    if (defined $block->shell) {
+        my $cmd = expand($block->shell);
+        system('bash', '-euc', $cmd) == 0 or die "--- shell failed: $cmd";
+    }
+
+    if (defined $block->must_die) {
+        write_conf(render_conf($block));
+        my ($out, $err) = ('', '');
+        my $ok = IPC::Run::run([nginx_cmd('-t')], '<', \undef,
+                               '>', \$out, '2>', \$err);
+        ok(!$ok, "$name - nginx -t fails");
+        my $text = "$out$err";
+        for my $p (patterns($block->error_log)) {
+            ok(matches($text, $p), "$name - nginx -t says \"$p\"")
+                or diag($text);
+        }
+        for my $p (patterns($block->no_error_log)) {
+            ok(!matches($text, $p), "$name - nginx -t does not say \"$p\"");
+        }
+        $running_conf = undef if defined $running_conf;
+        return;
+    }
+
+    my $conf = render_conf($block);
+    if (!defined $running_conf || $running_conf ne $conf) {
+        $log_offset = log_size();
+        start_nginx($conf);
+    } else {
+        $log_offset = log_size();
+    }
+
+    psql(expand($block->init_sql)) if defined $block->init_sql;
+
+    if (defined $block->request) {
+        my ($method, $uri, $body) = parse_request(expand($block->request));
+        my $headers = parse_headers(expand($block->more_headers));
+        my $http = HTTP::Tiny->new(timeout => $block->timeout || 10,
+                                   keep_alive => 0,
+                                   max_redirect => 0);
+        my $res = $http->request($method, "http://127.0.0.1:$port$uri", {
+            headers => $headers,
+            defined $body ? (content => $body) : (),
+        });
+
+        if (defined $block->error_code) {
+            is($res->{status}, $block->error_code, "$name - status")
+                or diag($res->{content});
+        }
+
+        my $content = $res->{content} // '';
+        if (defined $block->response_body) {
+            my $want = $block->response_body;
+            $want =~ s/\n\z//;
+            (my $got = $content) =~ s/\n\z//;
+            is($got, $want, "$name - response body");
+        }
+        if (defined $block->response_body_like) {
+            my $re = $block->response_body_like;
+            $re =~ s/\n\z//;
+            like($content, qr/$re/s, "$name - response body like");
+        }
+        if (defined $block->response_json) {
+            my $want = JSON::PP->new->decode(expand($block->response_json));
+            my $got = eval { JSON::PP->new->decode($content) };
+            my $err = $@ ? "not JSON: $content"
+                         : json_match($got, $want, '$');
+            ok(!$err, "$name - response JSON") or diag($err);
+        }
+        if (defined $block->response_headers) {
+            for my $line (split /\n/, $block->response_headers) {
+                if ($line =~ /^!\s*(\S+)/) {
+                    ok(!exists $res->{headers}{lc $1},
+                       "$name - no header $1");
+                } elsif ($line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/) {
+                    my ($h, $v) = (lc $1, $2);
+                    my $got = $res->{headers}{$h};
+                    $got = join ', ', @$got if ref $got;
+                    if ($v =~ /^~(.*)$/) {
+                        like($got // '', qr/$1/, "$name - header $h");
+                    } else {
+                        is($got, $v, "$name - header $h");
+                    }
+                }
+            }
+        }
+    }
+
+    sleep($block->wait) if $block->wait;
+
+    if (defined $block->sql) {
+        my $want = $block->sql_result // '';
+        $want =~ s/\n\z//;
+        (my $got = psql(expand($block->sql))) =~ s/\n\z//;
+        is($got, $want, "$name - sql result");
+    }
+
+    # give workers a moment to write what the request caused
+    sleep 0.05;
+    check_logs($block, new_log(), $name);
+}
+
+sub run_blocks {
+    my @blocks = @_;
+
+    setup();
+    for my $block (@blocks) {
+        run_block($block);
+    }
+    done_testing();
+}
+
+END {
+    local $?;
+    if ($servroot) {
+        stop_nginx();
+        if ($dbname && $ENV{TEST_PG_DIR}) {
+            eval { psql("DROP DATABASE IF EXISTS $dbname WITH (FORCE)",
+                        'postgres') };
+        }
+    }
+}
+
+1;
