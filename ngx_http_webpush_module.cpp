@@ -9,8 +9,12 @@
 
 #include "ngx_webpush_conf.hpp"
 
+#include "ngx_webpush_objects.hpp"
+#include "ngx_webpush_worker.hpp"
+
 #include "api/ngx_webpush_handlers.hpp"
 #include "crypto/keys.hpp"
+#include "db/ngx_webpush_pg.hpp"
 
 #include <libpq-fe.h>
 
@@ -26,6 +30,7 @@ char *set_vapid_subject(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf) noexcept;
 char *set_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *set_name_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
+char *set_push_hosts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 char *set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept;
 
 char *check_bounds(ngx_conf_t *cf, void *post, void *data) noexcept;
@@ -35,6 +40,8 @@ char *init_main_conf(ngx_conf_t *cf, void *conf) noexcept;
 void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
+ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
+void exit_process(ngx_cycle_t *cycle) noexcept;
 
 
 ngx_conf_num_bounds_t  pool_bounds = {
@@ -58,6 +65,9 @@ ngx_conf_num_bounds_t  attempts_bounds = {
 ngx_uint_t  handler_vapid_public_key =
     static_cast<ngx_uint_t>(Handler::vapid_public_key);
 ngx_uint_t  handler_status = static_cast<ngx_uint_t>(Handler::status);
+ngx_uint_t  handler_providers = static_cast<ngx_uint_t>(Handler::providers);
+ngx_uint_t  handler_subscriptions =
+    static_cast<ngx_uint_t>(Handler::subscriptions);
 
 
 ngx_command_t  commands[] = {
@@ -90,11 +100,25 @@ ngx_command_t  commands[] = {
       offsetof(MainConf, postgres_pool),
       &pool_bounds },
 
+    { ngx_string("webpush_postgres_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, postgres_timeout),
+      nullptr },
+
     { ngx_string("webpush_queue_size"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(MainConf, queue_size),
+      nullptr },
+
+    { ngx_string("webpush_push_hosts"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      set_push_hosts,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, push_hosts),
       nullptr },
 
     { ngx_string("webpush_ssl_trusted_certificate"),
@@ -180,6 +204,20 @@ ngx_command_t  commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       &handler_status },
+
+    { ngx_string("webpush_providers"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_providers },
+
+    { ngx_string("webpush_subscriptions"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_subscriptions },
 
       ngx_null_command
 };
@@ -397,6 +435,97 @@ set_name_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
 }
 
 
+/* webpush_push_hosts: parsed now, so that nginx -t names a bad pattern */
+char *
+set_push_hosts(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
+try {
+    auto *mcf = static_cast<MainConf *>(conf);
+
+    if (mcf->push_hosts != nullptr) {
+        return const_cast<char *>("is duplicate");
+    }
+
+    if (set_name_list(cf, cmd, conf) != NGX_CONF_OK) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    ConfObjects *objects = conf_objects(cf, mcf);
+    if (objects == nullptr) {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    api::PushHosts hosts;
+    auto *value = static_cast<ngx_str_t *>(mcf->push_hosts->elts);
+
+    for (ngx_uint_t i = 0; i < mcf->push_hosts->nelts; i++) {
+        std::string reason;
+
+        if (!hosts.add(to_string(value[i]), reason)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" \"%V\": %s", &cmd->name, &value[i],
+                               reason.c_str());
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+    }
+
+    objects->push_hosts = std::move(hosts);
+
+    return NGX_CONF_OK;
+
+} catch (const std::exception &e) {
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
+                       e.what());
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
+std::vector<std::string>
+to_strings(ngx_array_t *list)
+{
+    std::vector<std::string> out;
+
+    if (list == nullptr) {
+        return out;
+    }
+
+    auto *value = static_cast<ngx_str_t *>(list->elts);
+
+    for (ngx_uint_t i = 0; i < list->nelts; i++) {
+        out.push_back(to_string(value[i]));
+    }
+
+    return out;
+}
+
+
+/* the rules the subscription and notification handlers validate with */
+bool
+build_rules(ngx_conf_t *cf, MainConf *mcf)
+{
+    ConfObjects *objects = conf_objects(cf, mcf);
+    if (objects == nullptr) {
+        return false;
+    }
+
+    api::SubscriptionRules &rules = objects->subscription_rules;
+
+    rules.push_hosts = objects->push_hosts ? *objects->push_hosts
+                                           : api::PushHosts::defaults();
+    rules.groups = to_strings(mcf->groups);
+    rules.locales = to_strings(mcf->locales);
+    rules.key_check = [](std::string_view p256dh, std::string_view auth,
+                         std::string &reason)
+    {
+        return crypto::SubscriptionKeys::parse(p256dh, auth, reason)
+               .has_value();
+    };
+
+    objects->notification_rules.groups = rules.groups;
+
+    return true;
+}
+
+
 char *
 set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
 {
@@ -418,6 +547,12 @@ set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
     auto *mcf = static_cast<MainConf *>(
                ngx_http_conf_get_module_main_conf(cf, ngx_http_webpush_module));
     mcf->handlers++;
+
+    if (lcf->handler == handler_providers
+        || lcf->handler == handler_subscriptions)
+    {
+        mcf->database_handlers++;
+    }
 
     return NGX_CONF_OK;
 }
@@ -471,6 +606,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
      */
 
     mcf->postgres_pool = NGX_CONF_UNSET_UINT;
+    mcf->postgres_timeout = NGX_CONF_UNSET_MSEC;
     mcf->queue_size = NGX_CONF_UNSET_SIZE;
     mcf->ssl_verify = NGX_CONF_UNSET;
     mcf->concurrency = NGX_CONF_UNSET_UINT;
@@ -490,6 +626,7 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     auto *mcf = static_cast<MainConf *>(conf);
 
     ngx_conf_init_uint_value(mcf->postgres_pool, 2);
+    ngx_conf_init_msec_value(mcf->postgres_timeout, 5000);
     ngx_conf_init_size_value(mcf->queue_size, 8 * 1024 * 1024);
     ngx_conf_init_value(mcf->ssl_verify, 1);
     ngx_conf_init_uint_value(mcf->concurrency, 128);
@@ -510,6 +647,23 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpush_message_ttl\" must not exceed "
                            "2147483647 seconds");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    try {
+        if (!build_rules(cf, mcf)) {
+            return static_cast<char *>(NGX_CONF_ERROR);
+        }
+
+    } catch (const std::exception &e) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "webpush: %s", e.what());
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    if (mcf->postgres_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_postgres_timeout\" must be greater "
+                           "than zero");
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
@@ -573,10 +727,94 @@ postconfiguration(ngx_conf_t *cf) noexcept
         return NGX_ERROR;
     }
 
+    if (mcf->postgres.data == nullptr && mcf->database_handlers != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_postgres\" is required in the http "
+                           "block when webpush_providers, "
+                           "webpush_subscriptions or webpush_notifications "
+                           "is used");
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
+std::unique_ptr<Worker>  the_worker;
+
 } // namespace
+
+
+ConfObjects *
+conf_objects(ngx_conf_t *cf, MainConf *mcf)
+{
+    if (mcf->objects != nullptr) {
+        return mcf->objects;
+    }
+
+    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == nullptr) {
+        return nullptr;
+    }
+
+    mcf->objects = new ConfObjects();
+    cln->data = mcf->objects;
+    cln->handler = [](void *data) noexcept {
+        delete static_cast<ConfObjects *>(data);
+    };
+
+    return mcf->objects;
+}
+
+
+namespace {
+
+
+ngx_int_t
+init_process(ngx_cycle_t *cycle) noexcept
+try {
+    MainConf *mcf = main_conf(cycle);
+
+    if (mcf == nullptr || mcf->handlers == 0) {
+        return NGX_OK;
+    }
+
+    the_worker = std::make_unique<Worker>();
+
+    if (mcf->postgres.len != 0) {
+        the_worker->pool = std::make_unique<db::Pool>(
+            cycle->log, to_string(mcf->postgres), mcf->postgres_pool,
+            mcf->postgres_timeout, db::schema_sql());
+        the_worker->pool->start();
+    }
+
+    return NGX_OK;
+
+} catch (const std::exception &e) {
+    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                  "webpush: worker start-up failed: %s", e.what());
+    return NGX_ERROR;
+}
+
+
+void
+exit_process(ngx_cycle_t *cycle) noexcept
+{
+    the_worker.reset();
+}
+
+} // namespace
+
+
+Worker::Worker() = default;
+Worker::~Worker() = default;
+
+
+Worker *
+worker() noexcept
+{
+    return the_worker.get();
+}
+
 } // namespace webpush
 
 
@@ -589,10 +827,10 @@ ngx_module_t  ngx_http_webpush_module = {
     NGX_HTTP_MODULE,                       /* module type */
     nullptr,                               /* init master */
     nullptr,                               /* init module */
-    nullptr,                               /* init process */
+    webpush::init_process,                 /* init process */
     nullptr,                               /* init thread */
     nullptr,                               /* exit thread */
-    nullptr,                               /* exit process */
+    webpush::exit_process,                 /* exit process */
     nullptr,                               /* exit master */
     NGX_MODULE_V1_PADDING
 };

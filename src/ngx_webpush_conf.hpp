@@ -21,6 +21,15 @@ namespace crypto {
 class VapidKey;
 }
 
+namespace api {
+struct SubscriptionRules;
+struct NotificationRules;
+}
+
+
+/* the C++ side of the configuration, owned by cf->pool */
+struct ConfObjects;
+
 
 /*
  * http-level settings.  Standard layout: nginx's ngx_conf_set_*_slot
@@ -31,6 +40,7 @@ struct MainConf {
     ngx_str_t            vapid_subject;
     ngx_str_t            postgres;
     ngx_uint_t           postgres_pool;
+    ngx_msec_t           postgres_timeout;
     size_t               queue_size;
     ngx_array_t         *push_hosts;           /* of ngx_str_t */
     ngx_str_t            ssl_trusted_certificate;
@@ -45,9 +55,11 @@ struct MainConf {
     ngx_array_t         *locales;              /* of ngx_str_t */
 
     /* derived at configuration time */
+    ConfObjects         *objects;              /* owned by cf->pool */
     crypto::VapidKey    *vapid_key;            /* owned by cf->pool */
     ngx_str_t            vapid_public_key;     /* base64url, 65-byte point */
     ngx_uint_t           handlers;             /* locations using us */
+    ngx_uint_t           database_handlers;    /* ... that need PostgreSQL */
 };
 
 
@@ -55,6 +67,8 @@ enum class Handler : ngx_uint_t {
     none = 0,
     vapid_public_key,
     status,
+    providers,
+    subscriptions,
 };
 
 

@@ -6,6 +6,7 @@
 
 #include "ngx_webpush_conf.hpp"
 
+#include "api/ngx_webpush_api.hpp"
 #include "api/ngx_webpush_handlers.hpp"
 #include "api/ngx_webpush_reply.hpp"
 
@@ -145,6 +146,12 @@ try {
 
     case Handler::status:
         return status_handler(r, mcf);
+
+    case Handler::providers:
+        return providers_handler(r);
+
+    case Handler::subscriptions:
+        return subscriptions_handler(r);
 
     case Handler::none:
         break;

@@ -6,7 +6,7 @@ namespace webpush::crypto {
 
 std::string
 base64url_encode(const uint8_t *data, size_t len)
-{
+try {
     // EVP_EncodeBlock writes 4 characters per started 3-byte group plus a
     // NUL; it takes an int length, far above anything Web Push encodes.
     std::string out(4 * ((len + 2) / 3) + 1, '\0');
@@ -27,6 +27,8 @@ base64url_encode(const uint8_t *data, size_t len)
     }
 
     return out;
+} catch (...) {
+    return std::string();
 }
 
 std::string
@@ -44,7 +46,7 @@ base64url_encode(std::string_view data)
 
 std::optional<Bytes>
 base64_decode(std::string_view in)
-{
+try {
     // Padding is only meaningful as the tail of a complete 4-character
     // group; strip it after checking that, then treat the rest as unpadded.
     size_t pad = 0;
@@ -102,6 +104,8 @@ base64_decode(std::string_view in)
     // data; drop one per "=".
     out.resize(out.size() - missing);
     return out;
+} catch (...) {
+    return std::nullopt;
 }
 
 }  // namespace webpush::crypto

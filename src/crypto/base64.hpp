@@ -20,7 +20,9 @@ namespace webpush::crypto {
 
 using Bytes = std::vector<uint8_t>;
 
-// Unpadded base64url (RFC 4648 §5) of len bytes at data.
+// Unpadded base64url (RFC 4648 §5) of len bytes at data.  Like everything
+// in src/crypto these never throw; should memory run out the result is
+// empty (encode) or nullopt (decode).
 std::string base64url_encode(const uint8_t *data, size_t len);
 std::string base64url_encode(const Bytes &data);
 std::string base64url_encode(std::string_view data);

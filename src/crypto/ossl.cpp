@@ -26,4 +26,12 @@ ossl_clear_errors()
     ERR_clear_error();
 }
 
+bool
+out_of_memory(std::string &reason) noexcept
+{
+    ossl_clear_errors();
+    reason = "out of memory";
+    return false;
+}
+
 }  // namespace webpush::crypto

@@ -50,6 +50,12 @@ std::string ossl_failure(const char *what);
 // Empties the error queue (after an expected failure, e.g. a PEM probe).
 void ossl_clear_errors();
 
+// Public functions of src/crypto are function-try-blocks ending in
+// "catch (...) { return out_of_memory(reason); }": std::bad_alloc is the
+// only exception the code can meet, and it must not unwind into nginx's C
+// frames.  Sets reason (short enough not to allocate) and returns false.
+bool out_of_memory(std::string &reason) noexcept;
+
 }  // namespace webpush::crypto
 
 #endif

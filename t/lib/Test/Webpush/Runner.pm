@@ -256,6 +256,20 @@ sub start_nginx {
     die "nginx did not start listening on port $port";
 }
 
+# the workers create the schema when they connect; tests touching the
+# tables wait for it
+sub wait_for_schema {
+    for (1 .. 200) {
+        my $v = eval { psql("SELECT to_regclass('webpush_schema_version')"
+                            . " IS NOT NULL AND EXISTS (SELECT 1 FROM"
+                            . " pg_proc WHERE proname ="
+                            . " 'webpush_subscription_delete')") };
+        return if defined $v && $v =~ /^t/;
+        sleep 0.05;
+    }
+    die "the module did not create its schema within 10 s";
+}
+
 sub log_size {
     return -s "$servroot/logs/error.log" || 0;
 }
@@ -396,6 +410,7 @@ sub run_block {
     if (!defined $running_conf || $running_conf ne $conf) {
         $log_offset = log_size();
         start_nginx($conf);
+        wait_for_schema() if $conf =~ /webpush_postgres\s/;
     } else {
         $log_offset = log_size();
     }

@@ -1,0 +1,432 @@
+/*
+ * The Spryker Glue-compatible JSON:API handlers: providers and
+ * subscriptions.  Validation is src/api's pure code; every database rule
+ * runs as one statement (src/db/sql.cpp), so a request is one round trip.
+ */
+
+#include "ngx_webpush_conf.hpp"
+#include "ngx_webpush_objects.hpp"
+
+#include "api/jsonapi.hpp"
+#include "api/ngx_webpush_api.hpp"
+#include "api/ngx_webpush_reply.hpp"
+#include "api/ngx_webpush_request.hpp"
+#include "api/query.hpp"
+#include "api/requests.hpp"
+#include "api/uuid.hpp"
+
+#include <vector>
+
+
+namespace webpush {
+
+namespace {
+
+using api::ErrorCode;
+
+
+std::string
+value(const PGresult *res, int row, int col)
+{
+    return std::string(PQgetvalue(res, row, col),
+                       PQgetlength(res, row, col));
+}
+
+
+bool
+flag(const PGresult *res, int row, int col)
+{
+    return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
+
+
+ngx_int_t
+provider_not_found(ngx_http_request_t *r)
+{
+    return send_error(r, api::make_error(ErrorCode::ProviderNotFound));
+}
+
+
+/* 200/201 with the provider in the first row of res */
+ngx_int_t
+send_provider(ngx_http_request_t *r, ngx_uint_t status, const PGresult *res)
+{
+    api::ProviderResource p{value(res, 0, 0), value(res, 0, 1)};
+
+    return send_document(r, status,
+                         api::write_provider(p, link_base(
+                             r, api::kTypeProviders)));
+}
+
+
+/* providers ------------------------------------------------------------- */
+
+ngx_int_t
+list_providers(ngx_http_request_t *r)
+{
+    api::QueryResult parsed = api::parse_collection_query(to_view(r->args));
+
+    if (!parsed.query) {
+        return send_errors(r, parsed.errors);
+    }
+
+    db::Params params;
+
+    if (parsed.query->page) {
+        params.add(static_cast<long long>(parsed.query->page->limit));
+        params.add(static_cast<long long>(parsed.query->page->offset));
+
+    } else {
+        params.add_null().add(0LL);
+    }
+
+    return query_sql(r, db::provider_list_sql(parsed.query->order_by),
+                     std::move(params),
+                     [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        std::vector<api::ProviderResource> list;
+        const PGresult *res = o.result.get();
+
+        for (int i = 0; i < PQntuples(res); i++) {
+            list.push_back({value(res, i, 0), value(res, i, 1)});
+        }
+
+        return send_document(r, NGX_HTTP_OK,
+                             api::write_providers(
+                                 list, link_base(r, api::kTypeProviders),
+                                 to_view(r->args)));
+    });
+}
+
+
+ngx_int_t
+get_provider(ngx_http_request_t *r, std::string_view id)
+{
+    return query(r, db::sql::provider_get, db::Params().add(id),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        if (PQntuples(o.result.get()) == 0) {
+            return provider_not_found(r);
+        }
+
+        return send_provider(r, NGX_HTTP_OK, o.result.get());
+    });
+}
+
+
+ngx_int_t
+create_provider(ngx_http_request_t *r, std::string &&body)
+{
+    api::ProviderValidation v = api::parse_provider_request(body.data(),
+                                                            body.size());
+    if (!v.request) {
+        return send_errors(r, v.errors);
+    }
+
+    return query(r, db::sql::provider_create,
+                 db::Params().add(v.request->name),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        if (PQntuples(o.result.get()) == 0) {
+            return send_error(r, api::make_error(
+                                     ErrorCode::ProviderNameExists));
+        }
+
+        return send_provider(r, NGX_HTTP_CREATED, o.result.get());
+    });
+}
+
+
+/* the id of the item the URI names; checked by the caller's parse */
+std::string
+item_id(ngx_http_request_t *r, std::string_view type)
+{
+    return std::string(api::parse_resource_path(to_view(r->uri), type).id);
+}
+
+
+ngx_int_t
+rename_provider(ngx_http_request_t *r, std::string &&body)
+{
+    api::ProviderValidation v = api::parse_provider_request(body.data(),
+                                                            body.size());
+    if (!v.request) {
+        return send_errors(r, v.errors);
+    }
+
+    return query(r, db::sql::provider_rename,
+                 db::Params().add(item_id(r, api::kTypeProviders))
+                             .add(v.request->name),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            if (o.sqlstate == "23505") {
+                return send_error(r, api::make_error(
+                                         ErrorCode::ProviderNameExists));
+            }
+
+            return internal_error(r, o);
+        }
+
+        if (PQntuples(o.result.get()) == 0) {
+            return provider_not_found(r);
+        }
+
+        return send_provider(r, NGX_HTTP_OK, o.result.get());
+    });
+}
+
+
+ngx_int_t
+delete_provider(ngx_http_request_t *r, std::string_view id)
+{
+    return query(r, db::sql::provider_delete, db::Params().add(id),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        api::ErrorList errors;
+
+        if (!o.ok()) {
+            if (o.sqlstate != "23503") {
+                return internal_error(r, o);
+            }
+
+            /* something started using the provider while we looked */
+            errors.push_back(api::make_error(
+                o.constraint.find("_sub") != std::string::npos
+                    ? ErrorCode::ProviderHasSubscriptions
+                    : ErrorCode::ProviderHasNotifications));
+            return send_errors(r, errors);
+        }
+
+        const PGresult *res = o.result.get();
+
+        if (!flag(res, 0, 0)) {
+            return provider_not_found(r);
+        }
+
+        if (flag(res, 0, 1)) {
+            errors.push_back(api::make_error(
+                                 ErrorCode::ProviderHasNotifications));
+        }
+
+        if (flag(res, 0, 2)) {
+            errors.push_back(api::make_error(
+                                 ErrorCode::ProviderHasSubscriptions));
+        }
+
+        if (!errors.empty()) {
+            return send_errors(r, errors);
+        }
+
+        return send_reply(r, NGX_HTTP_NO_CONTENT, json_api_type, "");
+    });
+}
+
+
+/* subscriptions ---------------------------------------------------------- */
+
+ngx_int_t
+create_subscription(ngx_http_request_t *r, std::string &&body)
+{
+    MainConf *mcf = main_conf(r);
+
+    api::SubscriptionValidation v = api::parse_subscription_request(
+        body.data(), body.size(), mcf->objects->subscription_rules);
+
+    if (!v.usable) {
+        return send_errors(r, v.errors);
+    }
+
+    const api::SubscriptionRequest &s = v.request;
+    db::Params params;
+
+    params.add(s.provider_name).add(s.group_name);
+
+    if (s.group_identifier) {
+        params.add(*s.group_identifier);
+
+    } else {
+        params.add_null();
+    }
+
+    params.add(s.payload_stored).add(s.payload_checksum);
+
+    if (s.locale_name) {
+        params.add(*s.locale_name);
+
+    } else {
+        params.add_null();
+    }
+
+    params.add(static_cast<long long>(mcf->subscription_ttl))
+          .add(v.errors.empty() ? "true" : "false");
+
+    /* what the reply needs once the row exists */
+    api::SubscriptionResource reply;
+    reply.provider_name = s.provider_name;
+    reply.payload_json = api::json_compact(s.payload.get());
+    reply.locale_name = s.locale_name;
+    reply.group_name = s.group_name;
+    reply.group_identifier = s.group_identifier;
+
+    return query(r, db::sql::subscription_create, std::move(params),
+                 [errors = std::move(v.errors), reply = std::move(reply)]
+                 (ngx_http_request_t *r, db::Outcome &&o) mutable {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        const PGresult *res = o.result.get();
+
+        if (!flag(res, 0, 0)) {
+            api::insert_in_code_order(errors, api::make_error(
+                                          ErrorCode::ProviderNotFound));
+        }
+
+        if (flag(res, 0, 2)) {
+            api::insert_in_code_order(errors, api::make_error(
+                                          ErrorCode::SubscriptionExists));
+        }
+
+        if (!flag(res, 0, 1)) {
+            api::insert_in_code_order(errors, api::make_error(
+                                          ErrorCode::LocaleNotFound));
+        }
+
+        if (!errors.empty()) {
+            return send_errors(r, errors);
+        }
+
+        reply.uuid = value(res, 0, 3);
+        reply.expired_at = value(res, 0, 4);
+
+        return send_document(r, NGX_HTTP_CREATED,
+                             api::write_subscription(reply, link_base(
+                                 r, api::kTypeSubscriptions)));
+    });
+}
+
+
+ngx_int_t
+delete_subscription(ngx_http_request_t *r, std::string_view id)
+{
+    return query(r, db::sql::subscription_delete, db::Params().add(id),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        if (!flag(o.result.get(), 0, 0)) {
+            return send_error(r, api::custom_error(
+                "404", 404, "Push notification subscription not found."));
+        }
+
+        return send_reply(r, NGX_HTTP_NO_CONTENT, json_api_type, "");
+    });
+}
+
+
+ngx_int_t
+not_found(ngx_http_request_t *r)
+{
+    return send_error(r, api::custom_error("404", 404, "Not found."));
+}
+
+} // namespace
+
+
+ngx_int_t
+providers_handler(ngx_http_request_t *r)
+{
+    api::ResourcePath path = api::parse_resource_path(to_view(r->uri),
+                                                      api::kTypeProviders);
+
+    if (path.kind == api::ResourcePath::NotFound) {
+        return not_found(r);
+    }
+
+    if (path.kind == api::ResourcePath::Collection) {
+        if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+            ngx_int_t rc = ngx_http_discard_request_body(r);
+            return rc != NGX_OK ? rc : list_providers(r);
+        }
+
+        if (r->method == NGX_HTTP_POST) {
+            return read_body(r, create_provider);
+        }
+
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PATCH
+                       |NGX_HTTP_DELETE)))
+    {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    /* a malformed id cannot name a provider: no need to ask the database */
+    if (!api::uuid_syntax_ok(path.id)) {
+        ngx_int_t rc = ngx_http_discard_request_body(r);
+        return rc != NGX_OK ? rc : provider_not_found(r);
+    }
+
+    if (r->method == NGX_HTTP_PATCH) {
+        return read_body(r, rename_provider);
+    }
+
+    ngx_int_t rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (r->method == NGX_HTTP_DELETE) {
+        return delete_provider(r, path.id);
+    }
+
+    return get_provider(r, path.id);
+}
+
+
+ngx_int_t
+subscriptions_handler(ngx_http_request_t *r)
+{
+    api::ResourcePath path = api::parse_resource_path(
+                                 to_view(r->uri), api::kTypeSubscriptions);
+
+    if (path.kind == api::ResourcePath::NotFound) {
+        return not_found(r);
+    }
+
+    if (path.kind == api::ResourcePath::Collection) {
+        if (r->method != NGX_HTTP_POST) {
+            return NGX_HTTP_NOT_ALLOWED;
+        }
+
+        return read_body(r, create_subscription);
+    }
+
+    if (r->method != NGX_HTTP_DELETE) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ngx_int_t rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!api::uuid_syntax_ok(path.id)) {
+        return send_error(r, api::custom_error(
+            "404", 404, "Push notification subscription not found."));
+    }
+
+    return delete_subscription(r, path.id);
+}
+
+} // namespace webpush

@@ -1,0 +1,16 @@
+/*
+ * The JSON:API resources: push-notification-providers and
+ * push-notification-subscriptions.
+ */
+
+#pragma once
+
+#include "ngx.hpp"
+
+
+namespace webpush {
+
+ngx_int_t providers_handler(ngx_http_request_t *r);
+ngx_int_t subscriptions_handler(ngx_http_request_t *r);
+
+} // namespace webpush

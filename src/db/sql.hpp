@@ -1,0 +1,73 @@
+/*
+ * The SQL the module runs: the schema (created and upgraded at start-up)
+ * and the prepared statements of the API.  Values are always statement
+ * parameters; no request data is ever spliced into SQL text.
+ */
+
+#pragma once
+
+#include <string>
+
+
+namespace webpush::db {
+
+/* a statement with a fixed name, prepared on each connection on first use */
+struct Statement {
+    const char  *name;
+    const char  *sql;
+};
+
+
+/* the schema version this build creates or upgrades to */
+constexpr int  schema_version = 1;
+
+/*
+ * One script, run by the first connection of every worker: takes an
+ * advisory lock (many workers and nodes start at once), creates what is
+ * missing with the reference's names, and records the version.  Tables
+ * that Spryker already created are used as they are.
+ */
+const std::string &schema_sql();
+
+
+namespace sql {
+
+/* $1 name -> uuid, name; no row when the name is taken */
+extern const Statement  provider_create;
+
+/* $1 uuid, $2 name -> uuid, name; no row: unknown; 23505: name taken */
+extern const Statement  provider_rename;
+
+/* $1 uuid -> found, has_notifications, has_subscriptions, deleted */
+extern const Statement  provider_delete;
+
+/* $1 uuid -> uuid, name */
+extern const Statement  provider_get;
+
+/* $1 name -> id */
+extern const Statement  provider_by_name;
+
+/*
+ * $1 provider, $2 group, $3 identifier, $4 payload, $5 checksum,
+ * $6 locale, $7 ttl seconds, $8 insert (false: only check)
+ * -> provider_found, locale_found, duplicate, uuid, expired_at
+ */
+extern const Statement  subscription_create;
+
+/* $1 uuid -> deleted (boolean) */
+extern const Statement  subscription_delete;
+
+/* -> version, providers, subscriptions, notifications */
+extern const Statement  status;
+
+} // namespace sql
+
+
+/*
+ * The provider list: ORDER BY built from whitelisted fragments only
+ * (order_by is one of the strings of api::sort_clause), then
+ * LIMIT $1 OFFSET $2 (NULL limit: all).
+ */
+std::string provider_list_sql(const std::string &order_by);
+
+} // namespace webpush::db
