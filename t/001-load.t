@@ -24,7 +24,9 @@ GET /status
 Content-Type: application/json
 --- response_json
 {"version":"~^\\d+\\.\\d+\\.\\d+$","nginx":"1.22.1","pid":"*",
- "postgres":{"configured":false,"pool":2}}
+ "postgres":{"configured":false,"schema_ready":false,"pool":2,
+  "connected":0,"busy":0,"queued":0,"queries":0,"errors":0,"timeouts":0,
+  "reconnects":0}}
 --- no_error_log
 [error]
 
@@ -63,7 +65,7 @@ GET /status?format=prometheus
 --- response_headers
 Content-Type: ~^text/plain; version=0\.0\.4
 --- response_body_like
-^# HELP webpush_info .*\nwebpush_info\{version="[0-9.]+",nginx="1\.22\.1"\} 1$
+^# HELP webpush_info .*\nwebpush_info\{version="[0-9.]+",nginx="1\.22\.1"\} 1\n.*# TYPE webpush_db_queries_total counter\nwebpush_db_queries_total\{pid="\d+"\} 0\n
 
 === TEST 5: a configuration without webpush handlers needs no settings
 --- config

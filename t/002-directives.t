@@ -217,4 +217,6 @@ GET /status
 --- error_code: 200
 --- response_json
 {"version":"*","nginx":"*","pid":"*",
- "postgres":{"configured":true,"pool":4}}
+ "postgres":{"configured":true,"schema_ready":true,"pool":4,
+  "connected":4,"busy":0,"queued":0,"queries":"*","errors":0,"timeouts":0,
+  "reconnects":0}}

@@ -5,10 +5,12 @@
  */
 
 #include "ngx_webpush_conf.hpp"
+#include "ngx_webpush_worker.hpp"
 
 #include "api/ngx_webpush_api.hpp"
 #include "api/ngx_webpush_handlers.hpp"
 #include "api/ngx_webpush_reply.hpp"
+#include "db/ngx_webpush_pg.hpp"
 
 #include <jansson.h>
 
@@ -103,6 +105,14 @@ status_handler(ngx_http_request_t *r, MainConf *mcf)
         return rc;
     }
 
+    /* this worker's view; every worker keeps its own pool */
+    db::PoolStats pg{};
+    Worker *w = worker();
+
+    if (w != nullptr && w->pool) {
+        pg = w->pool->stats();
+    }
+
     if (wants_prometheus(r)) {
         std::string text =
             "# HELP webpush_info Module build information.\n"
@@ -110,18 +120,53 @@ status_handler(ngx_http_request_t *r, MainConf *mcf)
             "webpush_info{version=\"" NGX_HTTP_WEBPUSH_VERSION "\","
             "nginx=\"" NGINX_VERSION "\"} 1\n";
 
+        auto metric = [&text](const char *name, const char *type,
+                              const char *help, uint64_t value)
+        {
+            text += std::string("# HELP ") + name + " " + help + "\n"
+                    + "# TYPE " + name + " " + type + "\n"
+                    + name + "{pid=\"" + std::to_string(ngx_pid) + "\"} "
+                    + std::to_string(value) + "\n";
+        };
+
+        metric("webpush_db_connections", "gauge",
+               "Database connections ready in this worker.", pg.connected);
+        metric("webpush_db_busy", "gauge",
+               "Database connections running a query.", pg.busy);
+        metric("webpush_db_queued", "gauge",
+               "Queries waiting for a connection.", pg.queued);
+        metric("webpush_db_queries_total", "counter",
+               "Queries completed.", pg.queries);
+        metric("webpush_db_errors_total", "counter",
+               "Queries that failed with an SQL error.", pg.errors);
+        metric("webpush_db_timeouts_total", "counter",
+               "Queries that ran out of time.", pg.timeouts);
+        metric("webpush_db_reconnects_total", "counter",
+               "Connection attempts after a failure.", pg.reconnects);
+
         return send_reply(r, NGX_HTTP_OK,
                           "text/plain; version=0.0.4; charset=utf-8", text);
     }
 
-    JsonPtr doc(json_pack("{s:s, s:s, s:i, s:{s:b, s:i}}",
-                          "version", NGX_HTTP_WEBPUSH_VERSION,
-                          "nginx", NGINX_VERSION,
-                          "pid", static_cast<json_int_t>(ngx_pid),
-                          "postgres",
-                              "configured", mcf->postgres.len != 0,
-                              "pool", static_cast<json_int_t>(
-                                          mcf->postgres_pool)));
+    auto num = [](uint64_t v) { return static_cast<json_int_t>(v); };
+
+    JsonPtr doc(json_pack(
+        "{s:s, s:s, s:i, s:{s:b, s:b, s:i, s:i, s:i, s:i, s:I, s:I, s:I,"
+        " s:I}}",
+        "version", NGX_HTTP_WEBPUSH_VERSION,
+        "nginx", NGINX_VERSION,
+        "pid", static_cast<json_int_t>(ngx_pid),
+        "postgres",
+            "configured", mcf->postgres.len != 0,
+            "schema_ready", pg.schema_ready,
+            "pool", num(mcf->postgres_pool),
+            "connected", num(pg.connected),
+            "busy", num(pg.busy),
+            "queued", num(pg.queued),
+            "queries", num(pg.queries),
+            "errors", num(pg.errors),
+            "timeouts", num(pg.timeouts),
+            "reconnects", num(pg.reconnects)));
     if (!doc) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

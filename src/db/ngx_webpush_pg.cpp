@@ -148,6 +148,7 @@ public:
     }
 
     void connect();
+    void kick();
     bool idle() const { return state_ == State::idle; }
     bool connected() const
     {
@@ -167,6 +168,7 @@ private:
     static void on_read(ngx_event_t *ev) noexcept;
     static void on_write(ngx_event_t *ev) noexcept;
     static void on_retry(ngx_event_t *ev) noexcept;
+    static void on_notice(void *arg, const char *message) noexcept;
 
     void handle(bool writable) noexcept;
     void poll_connect();
@@ -193,6 +195,7 @@ private:
     Result                                error_result_;
     std::unordered_set<const Statement *> prepared_;
     ngx_msec_t                            backoff_ = 0;
+    ngx_msec_t                            attempted_ = 0;
     ngx_event_t                           retry_;
     Fake                                  retry_fake_;
 };
@@ -204,6 +207,8 @@ void
 Connection::connect()
 {
     close();
+
+    attempted_ = ngx_current_msec;
 
     pg_ = PQconnectStartParams(pool_->keywords().data(),
                                pool_->values().data(), 0);
@@ -223,6 +228,9 @@ Connection::connect()
         return;
     }
 
+    /* libpq would print the server's notices on stderr */
+    PQsetNoticeProcessor(pg_, on_notice, pool_->log());
+
     state_ = State::connecting;
 
     /* the connect phase is bounded too: the retry timer doubles as that */
@@ -233,6 +241,26 @@ Connection::connect()
     }
 
     poll_connect();
+}
+
+
+/*
+ * A query is waiting and this connection is down: try now rather than at
+ * the end of the backoff, so that a database that came back is used at
+ * once; at most every min_backoff, so a flood of requests is no flood of
+ * connection attempts.
+ */
+void
+Connection::kick()
+{
+    if (state_ != State::down || !retry_.timer_set
+        || ngx_current_msec - attempted_ < min_backoff)
+    {
+        return;
+    }
+
+    pool_->count_reconnect();
+    connect();
 }
 
 
@@ -360,6 +388,16 @@ Connection::on_retry(ngx_event_t *ev) noexcept
 
     conn->pool_->count_reconnect();
     conn->connect();
+}
+
+
+void
+Connection::on_notice(void *arg, const char *message) noexcept
+{
+    auto *log = static_cast<ngx_log_t *>(arg);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0, "webpush: database: %s",
+                  trimmed(message).c_str());
 }
 
 
@@ -808,7 +846,7 @@ Pool::Pool(ngx_log_t *log, std::string conninfo, ngx_uint_t size,
      * written and formatted in UTC whatever the server's default.
      */
     options += " -c statement_timeout=" + std::to_string(timeout_)
-               + " -c TimeZone=UTC";
+               + " -c TimeZone=UTC -c client_min_messages=warning";
     storage_.emplace_back("options");
     storage_.emplace_back(options);
 
@@ -878,6 +916,20 @@ Pool::enqueue(Job *job)
 void
 Pool::dispatch()
 {
+    if (!queue_.empty()) {
+        bool any = false;
+
+        for (auto &conn : connections_) {
+            any = any || conn->connected();
+        }
+
+        if (!any) {
+            for (auto &conn : connections_) {
+                conn->kick();
+            }
+        }
+    }
+
     if (!schema_ready_) {
         return;
     }

@@ -23,7 +23,7 @@ package Test::Webpush::Runner;
 #                          absent
 #   --- sql / --- sql_result  a query run after the request and its expected
 #                          output (psql -At: one row a line, "|" between
-#                          columns)
+#                          columns); --- sql_db names another database
 #   --- error_log          substrings (or eval'd qr// list) that must appear
 #                          in the new part of error.log (or in the output
 #                          of "nginx -t" with --- must_die)
@@ -33,7 +33,8 @@ package Test::Webpush::Runner;
 #                          log checks
 #   --- timeout            request timeout (default 10 s)
 #
-# $TEST_NGINX_PORT, $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_VAPID_KEY,
+# $TEST_NGINX_PORT, $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_PG_DIR,
+# $TEST_VAPID_KEY,
 # $TEST_VAPID_PUBLIC_KEY and $TEST_TOP are expanded in configs, requests,
 # SQL, shell commands and expected JSON.
 #
@@ -151,6 +152,7 @@ sub expand {
         TEST_VAPID_KEY      => "$servroot/conf/vapid.pem",
         TEST_VAPID_PUBLIC_KEY => vapid_public_key(),
         TEST_TOP            => $top,
+        TEST_PG_DIR         => $ENV{TEST_PG_DIR} // '',
     );
     $text =~ s/\$(TEST_\w+)/exists $vars{$1} ? $vars{$1} : "\$$1"/ge;
     return $text;
@@ -218,15 +220,25 @@ sub read_pid {
     return $pid;
 }
 
+sub running {
+    my ($pid) = @_;
+    return 0 unless kill 0, $pid;
+    # a daemon's zombie waits for whoever reaps orphans here
+    open my $fh, '<', "/proc/$pid/stat" or return 0;
+    my $stat = <$fh> // '';
+    close $fh;
+    return $stat !~ /^\d+ \(.*\) Z/;
+}
+
 sub stop_nginx {
     my $pid = read_pid();
     $running_conf = undef;
-    return unless $pid && kill 0, $pid;
+    return unless $pid && running($pid);
 
     kill 'QUIT', $pid;
-    for (1 .. 200) {
-        return unless kill 0, $pid;
-        sleep 0.05;
+    for (1 .. 400) {
+        return unless running($pid);
+        sleep 0.025;
     }
     diag("nginx $pid did not quit in 10 s, killing it");
     kill 'KILL', $pid;
@@ -410,7 +422,9 @@ sub run_block {
     if (!defined $running_conf || $running_conf ne $conf) {
         $log_offset = log_size();
         start_nginx($conf);
-        wait_for_schema() if $conf =~ /webpush_postgres\s/;
+        # the test database: other clusters are the block's own business
+        wait_for_schema()
+            if ($block->http_config // '') =~ /\$TEST_PG_CONNINFO/;
     } else {
         $log_offset = log_size();
     }
@@ -476,7 +490,8 @@ sub run_block {
     if (defined $block->sql) {
         my $want = $block->sql_result // '';
         $want =~ s/\n\z//;
-        (my $got = psql(expand($block->sql))) =~ s/\n\z//;
+        (my $got = psql(expand($block->sql), $block->sql_db))
+            =~ s/\n\z//;
         is($got, $want, "$name - sql result");
     }
 
@@ -499,6 +514,11 @@ END {
     local $?;
     if ($servroot) {
         stop_nginx();
+        # clusters a block started under the prefix
+        for my $pg (glob "$servroot/*/data/PG_VERSION") {
+            (my $dir = $pg) =~ s{/data/PG_VERSION$}{};
+            system($PGCLUSTER, 'stop', $dir);
+        }
         if ($dbname && $ENV{TEST_PG_DIR}) {
             eval { psql("DROP DATABASE IF EXISTS $dbname WITH (FORCE)",
                         'postgres') };
