@@ -15,6 +15,9 @@
 #include "api/ngx_webpush_handlers.hpp"
 #include "crypto/keys.hpp"
 #include "db/ngx_webpush_pg.hpp"
+#include "queue/ngx_webpush_queue.hpp"
+#include "sender/ngx_webpush_http_client.hpp"
+#include "sender/ngx_webpush_sender.hpp"
 
 #include <libpq-fe.h>
 
@@ -40,6 +43,7 @@ char *init_main_conf(ngx_conf_t *cf, void *conf) noexcept;
 void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
+ngx_int_t setup_sender(ngx_conf_t *cf, MainConf *mcf);
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
 void exit_process(ngx_cycle_t *cycle) noexcept;
 
@@ -68,6 +72,8 @@ ngx_uint_t  handler_status = static_cast<ngx_uint_t>(Handler::status);
 ngx_uint_t  handler_providers = static_cast<ngx_uint_t>(Handler::providers);
 ngx_uint_t  handler_subscriptions =
     static_cast<ngx_uint_t>(Handler::subscriptions);
+ngx_uint_t  handler_notifications =
+    static_cast<ngx_uint_t>(Handler::notifications);
 
 
 ngx_command_t  commands[] = {
@@ -177,6 +183,13 @@ ngx_command_t  commands[] = {
       offsetof(MainConf, max_attempts),
       &attempts_bounds },
 
+    { ngx_string("webpush_sender"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, sender),
+      nullptr },
+
     { ngx_string("webpush_groups"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       set_name_list,
@@ -218,6 +231,13 @@ ngx_command_t  commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       &handler_subscriptions },
+
+    { ngx_string("webpush_notifications"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_notifications },
 
       ngx_null_command
 };
@@ -549,7 +569,8 @@ set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
     mcf->handlers++;
 
     if (lcf->handler == handler_providers
-        || lcf->handler == handler_subscriptions)
+        || lcf->handler == handler_subscriptions
+        || lcf->handler == handler_notifications)
     {
         mcf->database_handlers++;
     }
@@ -615,6 +636,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
     mcf->message_ttl = NGX_CONF_UNSET;
     mcf->subscription_ttl = NGX_CONF_UNSET;
     mcf->max_attempts = NGX_CONF_UNSET_UINT;
+    mcf->sender = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -635,6 +657,7 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     ngx_conf_init_value(mcf->message_ttl, 28 * 86400);
     ngx_conf_init_value(mcf->subscription_ttl, 7 * 86400);
     ngx_conf_init_uint_value(mcf->max_attempts, 5);
+    ngx_conf_init_value(mcf->sender, 1);
 
     if (mcf->queue_size < 64 * 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -702,6 +725,34 @@ merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept
 }
 
 
+/*
+ * The sender's shared state, made at configuration time: the node's send
+ * queue (shared memory) and the TLS client context.
+ */
+ngx_int_t
+setup_sender(ngx_conf_t *cf, MainConf *mcf)
+{
+    mcf->queue_zone = queue::add_queue_zone(cf, mcf->queue_size);
+    if (mcf->queue_zone == nullptr) {
+        return NGX_ERROR;
+    }
+
+    mcf->ssl = static_cast<ngx_ssl_t *>(ngx_pcalloc(cf->pool,
+                                                    sizeof(ngx_ssl_t)));
+    if (mcf->ssl == nullptr) {
+        return NGX_ERROR;
+    }
+
+    mcf->ssl->log = cf->log;
+
+    ngx_str_t *trusted = mcf->ssl_trusted_certificate.len
+                         ? &mcf->ssl_trusted_certificate : nullptr;
+
+    return sender::create_client_ssl(cf, mcf->ssl, trusted,
+                                     mcf->ssl_verify != 0);
+}
+
+
 /* settings that only make sense together are checked once all are read */
 ngx_int_t
 postconfiguration(ngx_conf_t *cf) noexcept
@@ -725,6 +776,12 @@ postconfiguration(ngx_conf_t *cf) noexcept
                            "\"webpush_vapid_subject\" is required in the "
                            "http block when a webpush handler is used");
         return NGX_ERROR;
+    }
+
+    if (mcf->postgres.data != nullptr && mcf->sender) {
+        if (setup_sender(cf, mcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     if (mcf->postgres.data == nullptr && mcf->database_handlers != 0) {
@@ -780,11 +837,39 @@ try {
 
     the_worker = std::make_unique<Worker>();
 
-    if (mcf->postgres.len != 0) {
-        the_worker->pool = std::make_unique<db::Pool>(
-            cycle->log, to_string(mcf->postgres), mcf->postgres_pool,
-            mcf->postgres_timeout, db::schema_sql());
-        the_worker->pool->start();
+    if (mcf->postgres.len == 0) {
+        return NGX_OK;
+    }
+
+    Worker &w = *the_worker;
+
+    w.pool = std::make_unique<db::Pool>(cycle->log, to_string(mcf->postgres),
+                                        mcf->postgres_pool,
+                                        mcf->postgres_timeout,
+                                        db::schema_sql());
+
+    if (mcf->queue_zone != nullptr) {
+        w.queue = std::make_unique<queue::Queue>(mcf->queue_zone);
+
+        if (!w.queue->ok()) {
+            ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                          "webpush: the send queue is not usable, "
+                          "this worker sends nothing");
+            w.queue.reset();
+
+        } else {
+            w.sender = std::make_unique<sender::Sender>(
+                           cycle, mcf, w.pool.get(), w.queue.get());
+
+            sender::Sender *s = w.sender.get();
+            w.pool->listen("webpush", [s]() { s->wake(); });
+        }
+    }
+
+    w.pool->start();
+
+    if (w.sender) {
+        w.sender->start();
     }
 
     return NGX_OK;

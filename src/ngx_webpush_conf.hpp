@@ -53,9 +53,12 @@ struct MainConf {
     ngx_uint_t           max_attempts;
     ngx_array_t         *groups;               /* of ngx_str_t */
     ngx_array_t         *locales;              /* of ngx_str_t */
+    ngx_flag_t           sender;               /* webpush_sender */
 
     /* derived at configuration time */
     ConfObjects         *objects;              /* owned by cf->pool */
+    ngx_ssl_t           *ssl;                  /* push-service TLS client */
+    ngx_shm_zone_t      *queue_zone;           /* the send queue */
     crypto::VapidKey    *vapid_key;            /* owned by cf->pool */
     ngx_str_t            vapid_public_key;     /* base64url, 65-byte point */
     ngx_uint_t           handlers;             /* locations using us */
@@ -69,6 +72,7 @@ enum class Handler : ngx_uint_t {
     status,
     providers,
     subscriptions,
+    notifications,
 };
 
 

@@ -16,9 +16,20 @@ namespace db {
 class Pool;
 }
 
+namespace queue {
+class Queue;
+}
 
+namespace sender {
+class Sender;
+}
+
+
+/* destroyed bottom-up: the sender uses the queue and the pool */
 struct Worker {
-    std::unique_ptr<db::Pool>  pool;      /* when webpush_postgres is set */
+    std::unique_ptr<db::Pool>          pool;     /* webpush_postgres */
+    std::unique_ptr<queue::Queue>      queue;    /* the node's send queue */
+    std::unique_ptr<sender::Sender>    sender;   /* webpush_sender on */
 
     Worker();
     ~Worker();

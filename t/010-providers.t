@@ -21,7 +21,7 @@ location /push-notification-providers { webpush_providers; }
 --- init_sql
 TRUNCATE spy_push_notification_provider, spy_push_notification_group,
     spy_push_notification, spy_push_notification_subscription,
-    spy_push_notification_subscription_delivery_log RESTART IDENTITY;
+    spy_push_notification_subscription_delivery_log RESTART IDENTITY CASCADE;
 --- request
 POST /push-notification-providers
 {"data":{"type":"push-notification-providers","attributes":{"name":"web-push-php"}}}

@@ -109,5 +109,5 @@ SELECT count(*) FROM pg_constraint WHERE conrelid = 'spy_push_notification_provi
 --- sql_db: spryker
 --- sql_result
 40:web-push-php,41:second
-1
+2
 2

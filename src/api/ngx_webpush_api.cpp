@@ -333,6 +333,168 @@ delete_subscription(ngx_http_request_t *r, std::string_view id)
 }
 
 
+/* notifications ---------------------------------------------------------- */
+
+std::optional<std::string>
+nullable(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        return std::nullopt;
+    }
+
+    return value(res, row, col);
+}
+
+
+ngx_int_t
+create_notification(ngx_http_request_t *r, std::string &&body)
+{
+    MainConf *mcf = main_conf(r);
+
+    api::NotificationValidation v = api::parse_notification_request(
+        body.data(), body.size(), mcf->objects->notification_rules);
+
+    if (!v.usable) {
+        return send_errors(r, v.errors);
+    }
+
+    const api::NotificationRequest &n = v.request;
+
+    api::NotificationResource reply;
+    reply.provider_name = n.provider_name;
+    reply.group_name = n.group_name;
+    reply.group_identifier = n.group_identifier;
+    reply.payload_json = n.payload_json;
+    reply.ttl = n.ttl ? *n.ttl : static_cast<int64_t>(mcf->message_ttl);
+
+    if (n.urgency) {
+        reply.urgency = api::urgency_name(*n.urgency);
+    }
+
+    reply.topic = n.topic;
+
+    db::Params params;
+    params.add(n.provider_name).add(n.group_name);
+
+    if (n.group_identifier) {
+        params.add(*n.group_identifier);
+
+    } else {
+        params.add_null();
+    }
+
+    params.add(n.payload_json);
+
+    if (n.ttl) {
+        params.add(static_cast<long long>(*n.ttl));
+
+    } else {
+        params.add_null();
+    }
+
+    if (reply.urgency) {
+        params.add(*reply.urgency);
+
+    } else {
+        params.add_null();
+    }
+
+    if (n.topic) {
+        params.add(*n.topic);
+
+    } else {
+        params.add_null();
+    }
+
+    /*
+     * Errors found already (group allow-list, payload): nothing is stored,
+     * but whether the provider exists is reported with them, as for
+     * subscriptions.
+     */
+    if (!v.errors.empty()) {
+        return query(r, db::sql::provider_by_name,
+                     db::Params().add(n.provider_name),
+                     [errors = std::move(v.errors)]
+                     (ngx_http_request_t *r, db::Outcome &&o) mutable {
+            if (!o.ok()) {
+                return internal_error(r, o);
+            }
+
+            if (PQntuples(o.result.get()) == 0) {
+                api::insert_in_code_order(errors, api::make_error(
+                                              ErrorCode::ProviderNotFound));
+            }
+
+            return send_errors(r, errors);
+        });
+    }
+
+    return query(r, db::sql::notification_create, std::move(params),
+                 [reply = std::move(reply)]
+                 (ngx_http_request_t *r, db::Outcome &&o) mutable {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        if (!flag(o.result.get(), 0, 0)) {
+            return provider_not_found(r);
+        }
+
+        reply.uuid = value(o.result.get(), 0, 1);
+
+        /* acknowledged: committed, the sender will find it */
+        return send_document(r, NGX_HTTP_CREATED,
+                             api::write_notification(reply, link_base(
+                                 r, api::kTypeNotifications)));
+    });
+}
+
+
+ngx_int_t
+get_notification(ngx_http_request_t *r, std::string_view id)
+{
+    return query(r, db::sql::notification_get, db::Params().add(id),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        const PGresult *res = o.result.get();
+
+        if (PQntuples(res) == 0) {
+            return send_error(r, api::custom_error(
+                "404", 404, "Push notification not found."));
+        }
+
+        MainConf *mcf = main_conf(r);
+        api::NotificationResource n;
+
+        n.uuid = value(res, 0, 0);
+        n.provider_name = value(res, 0, 1);
+        n.group_name = value(res, 0, 2);
+        n.group_identifier = nullable(res, 0, 3);
+        n.payload_json = value(res, 0, 4);
+        n.ttl = PQgetisnull(res, 0, 5)
+                ? static_cast<int64_t>(mcf->message_ttl)
+                : std::stoll(value(res, 0, 5));
+        n.urgency = nullable(res, 0, 6);
+        n.topic = nullable(res, 0, 7);
+
+        api::DeliveryCounts c;
+        c.targeted = std::stoll(value(res, 0, 8));
+        c.sent = std::stoll(value(res, 0, 9));
+        c.pending = std::stoll(value(res, 0, 10));
+        c.failed = std::stoll(value(res, 0, 11));
+        c.gone = std::stoll(value(res, 0, 12));
+        n.delivery = c;
+
+        return send_document(r, NGX_HTTP_OK,
+                             api::write_notification(n, link_base(
+                                 r, api::kTypeNotifications)));
+    });
+}
+
+
 ngx_int_t
 not_found(ngx_http_request_t *r)
 {
@@ -391,6 +553,42 @@ providers_handler(ngx_http_request_t *r)
     }
 
     return get_provider(r, path.id);
+}
+
+
+ngx_int_t
+notifications_handler(ngx_http_request_t *r)
+{
+    api::ResourcePath path = api::parse_resource_path(
+                                 to_view(r->uri), api::kTypeNotifications);
+
+    if (path.kind == api::ResourcePath::NotFound) {
+        return not_found(r);
+    }
+
+    if (path.kind == api::ResourcePath::Collection) {
+        if (r->method != NGX_HTTP_POST) {
+            return NGX_HTTP_NOT_ALLOWED;
+        }
+
+        return read_body(r, create_notification);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ngx_int_t rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (!api::uuid_syntax_ok(path.id)) {
+        return send_error(r, api::custom_error(
+            "404", 404, "Push notification not found."));
+    }
+
+    return get_notification(r, path.id);
 }
 
 

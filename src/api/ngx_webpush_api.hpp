@@ -1,6 +1,6 @@
 /*
- * The JSON:API resources: push-notification-providers and
- * push-notification-subscriptions.
+ * The JSON:API resources: push-notification-providers,
+ * push-notification-subscriptions and push-notifications.
  */
 
 #pragma once
@@ -12,5 +12,6 @@ namespace webpush {
 
 ngx_int_t providers_handler(ngx_http_request_t *r);
 ngx_int_t subscriptions_handler(ngx_http_request_t *r);
+ngx_int_t notifications_handler(ngx_http_request_t *r);
 
 } // namespace webpush

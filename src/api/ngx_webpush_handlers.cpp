@@ -198,6 +198,9 @@ try {
     case Handler::subscriptions:
         return subscriptions_handler(r);
 
+    case Handler::notifications:
+        return notifications_handler(r);
+
     case Handler::none:
         break;
     }

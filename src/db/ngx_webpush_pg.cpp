@@ -163,7 +163,9 @@ public:
     void abort_job(const char *why);
 
 private:
-    enum class State { down, connecting, setup, idle, preparing, executing };
+    enum class State {
+        down, connecting, listening, setup, idle, preparing, executing
+    };
 
     static void on_read(ngx_event_t *ev) noexcept;
     static void on_write(ngx_event_t *ev) noexcept;
@@ -179,6 +181,7 @@ private:
     void consume();
     void complete();
     void start_setup();
+    void ready();
     bool send_job();
     void lost(const std::string &why);
     void close();
@@ -476,6 +479,28 @@ Connection::poll_connect()
     ngx_log_error(NGX_LOG_INFO, pool_->log(), 0,
                   "webpush: database connection %ui ready", id_);
 
+    if (id_ == 0 && !pool_->channel().empty()) {
+        std::string sql = "LISTEN \"" + pool_->channel() + "\"";
+
+        state_ = State::listening;
+
+        if (!PQsendQuery(pg_, sql.c_str())) {
+            lost(pg_error());
+            return;
+        }
+
+        flush();
+        return;
+    }
+
+    ready();
+}
+
+
+/* connected (and listening): set up the schema or take queries */
+void
+Connection::ready()
+{
     if (pool_->setup_needed()) {
         start_setup();
         return;
@@ -578,6 +603,17 @@ Connection::consume()
         return;
     }
 
+    bool notified = false;
+
+    while (PGnotify *n = PQnotifies(pg_)) {
+        PQfreemem(n);
+        notified = true;
+    }
+
+    if (notified) {
+        pool_->notified();
+    }
+
     /* an idle connection has nothing to say but its own end */
     while (!PQisBusy(pg_)) {
         PGresult *res = PQgetResult(pg_);
@@ -617,6 +653,16 @@ Connection::complete()
     Result error = std::move(error_result_);
 
     switch (state_) {
+
+    case State::listening:
+        if (error) {
+            ngx_log_error(NGX_LOG_WARN, pool_->log(), 0,
+                          "webpush: LISTEN failed: %s",
+                          trimmed(PQresultErrorMessage(error.get())).c_str());
+        }
+
+        ready();
+        return;
 
     case State::setup:
         if (error) {
@@ -883,6 +929,23 @@ Pool::start()
 {
     for (auto &conn : connections_) {
         conn->connect();
+    }
+}
+
+
+void
+Pool::listen(std::string channel, std::function<void()> on_notify)
+{
+    channel_ = std::move(channel);
+    on_notify_ = std::move(on_notify);
+}
+
+
+void
+Pool::notified()
+{
+    if (on_notify_) {
+        on_notify_();
     }
 }
 

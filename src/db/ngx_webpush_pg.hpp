@@ -108,6 +108,15 @@ public:
     Pool &operator=(const Pool &) = delete;
 
     void start();
+
+    /*
+     * LISTEN channel on connection 0 (again after every reconnect); each
+     * NOTIFY calls on_notify (from the event loop, outside any callback).
+     */
+    void listen(std::string channel, std::function<void()> on_notify);
+    const std::string &channel() const { return channel_; }
+    void notified();
+
     void exec(const Statement &stmt, Params params, Callback done);
 
     /* SQL built at run time (from whitelisted parts only), not prepared */
@@ -147,6 +156,8 @@ private:
 
     std::vector<std::unique_ptr<Connection>>   connections_;
     std::deque<Job *>                          queue_;
+    std::string                                channel_;
+    std::function<void()>                      on_notify_;
     bool                                       schema_ready_ = false;
     bool                                       setup_running_ = false;
 

@@ -139,6 +139,36 @@ CREATE INDEX IF NOT EXISTS
 CREATE INDEX IF NOT EXISTS webpush_subscription_checksum
     ON spy_push_notification_subscription (payload_checksum);
 
+-- The group (name, identifier): found, or created under a lock on it, so
+-- that racing requests create it once even with a NULL identifier (for
+-- which the reference's unique constraint does not hold).
+CREATE OR REPLACE FUNCTION webpush_group_id(p_group text, p_identifier text)
+RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_group  integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock(8675302,
+        hashtext(p_group || chr(31) || coalesce(p_identifier, '')));
+
+    SELECT g.id_push_notification_group INTO v_group
+        FROM spy_push_notification_group g
+        WHERE g.name = p_group AND g.identifier IS NOT DISTINCT FROM p_identifier
+        ORDER BY g.id_push_notification_group LIMIT 1;
+
+    IF v_group IS NULL THEN
+        INSERT INTO spy_push_notification_group
+            (id_push_notification_group, uuid, name, identifier,
+             created_at, updated_at)
+        VALUES (nextval('spy_push_notification_group_pk_seq'),
+                gen_random_uuid()::text, p_group, p_identifier, now(), now())
+        RETURNING id_push_notification_group INTO v_group;
+    END IF;
+
+    RETURN v_group;
+END
+$fn$;
+
 -- A subscription in one round trip.  Every rule is evaluated so that all
 -- errors can be reported together, as the reference does.  Identical
 -- subscriptions racing are serialised by a lock on their checksum, group
@@ -193,24 +223,7 @@ BEGIN
     END IF;
 
     IF v_group IS NULL THEN
-        PERFORM pg_advisory_xact_lock(8675302,
-            hashtext(p_group || chr(31) || coalesce(p_identifier, '')));
-
-        SELECT g.id_push_notification_group INTO v_group
-            FROM spy_push_notification_group g
-            WHERE g.name = p_group
-              AND g.identifier IS NOT DISTINCT FROM p_identifier
-            ORDER BY g.id_push_notification_group LIMIT 1;
-
-        IF v_group IS NULL THEN
-            INSERT INTO spy_push_notification_group
-                (id_push_notification_group, uuid, name, identifier,
-                 created_at, updated_at)
-            VALUES (nextval('spy_push_notification_group_pk_seq'),
-                    gen_random_uuid()::text, p_group, p_identifier,
-                    now(), now())
-            RETURNING id_push_notification_group INTO v_group;
-        END IF;
+        v_group := webpush_group_id(p_group, p_identifier);
     END IF;
 
     INSERT INTO spy_push_notification_subscription
@@ -254,7 +267,303 @@ BEGIN
 END
 $fn$;
 
-INSERT INTO webpush_schema_version (version) VALUES (1)
+
+-- Sending (schema version 2) -----------------------------------------------
+
+-- What the reference's notification row lacks: the message options and
+-- the fan-out's progress.  ttl NULL: webpush_message_ttl.
+CREATE TABLE IF NOT EXISTS webpush_notification (
+    fk_push_notification  integer NOT NULL PRIMARY KEY
+        REFERENCES spy_push_notification (id_push_notification)
+        ON DELETE CASCADE,
+    ttl                   integer,
+    urgency               varchar(8),
+    topic                 varchar(32),
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    fanout_done           boolean NOT NULL DEFAULT false,
+    fanout_cursor         integer NOT NULL DEFAULT 0,
+    fanout_limit          integer
+);
+CREATE INDEX IF NOT EXISTS webpush_notification_fanout
+    ON webpush_notification (fk_push_notification) WHERE NOT fanout_done;
+
+-- One row per (notification, subscription): the unit of work, claimed
+-- with FOR UPDATE SKIP LOCKED and a lease so that workers and nodes share
+-- it and a dead one's work is claimed again when its lease lapses.
+CREATE TABLE IF NOT EXISTS webpush_delivery (
+    id                                 bigserial PRIMARY KEY,
+    fk_push_notification               integer NOT NULL
+        REFERENCES webpush_notification (fk_push_notification)
+        ON DELETE CASCADE,
+    fk_push_notification_subscription  integer NOT NULL
+        REFERENCES spy_push_notification_subscription
+            (id_push_notification_subscription)
+        ON DELETE CASCADE,
+    state            varchar(8) NOT NULL DEFAULT 'ready'
+        CHECK (state IN ('ready', 'sending', 'sent', 'failed', 'gone')),
+    attempts         smallint NOT NULL DEFAULT 0,
+    next_attempt_at  timestamptz NOT NULL DEFAULT now(),
+    lease_until      timestamptz,
+    last_status      smallint,
+    last_error       text,
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (fk_push_notification, fk_push_notification_subscription)
+);
+CREATE INDEX IF NOT EXISTS webpush_delivery_due
+    ON webpush_delivery (next_attempt_at) WHERE state = 'ready';
+CREATE INDEX IF NOT EXISTS webpush_delivery_leased
+    ON webpush_delivery (lease_until) WHERE state = 'sending';
+CREATE INDEX IF NOT EXISTS webpush_delivery_subscription
+    ON webpush_delivery (fk_push_notification_subscription);
+
+-- the fan-out walks a group's subscriptions in id order
+CREATE INDEX IF NOT EXISTS webpush_subscription_target
+    ON spy_push_notification_subscription
+        (fk_push_notification_group, fk_push_notification_provider,
+         id_push_notification_subscription);
+
+-- A notification row from anyone (Spryker's facade, psql) is adopted and
+-- announced; the module's own insert sets its options right after.
+CREATE OR REPLACE FUNCTION webpush_notification_adopt() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO webpush_notification (fk_push_notification)
+        VALUES (NEW.id_push_notification) ON CONFLICT DO NOTHING;
+    PERFORM pg_notify('webpush', '');
+    RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS webpush_notification_adopt ON spy_push_notification;
+CREATE TRIGGER webpush_notification_adopt
+    AFTER INSERT ON spy_push_notification
+    FOR EACH ROW EXECUTE FUNCTION webpush_notification_adopt();
+
+-- Installed on a database with history: what the reference would still
+-- send (no delivery log row at all) is adopted once.
+DO $do$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webpush_schema_version WHERE version >= 2)
+    THEN
+        INSERT INTO webpush_notification (fk_push_notification)
+            SELECT n.id_push_notification FROM spy_push_notification n
+            WHERE NOT EXISTS (
+                SELECT 1 FROM spy_push_notification_subscription_delivery_log l
+                WHERE l.fk_push_notification = n.id_push_notification)
+            ON CONFLICT DO NOTHING;
+    END IF;
+END
+$do$;
+
+CREATE OR REPLACE FUNCTION webpush_notification_create(
+    p_provider text, p_group text, p_identifier text, p_payload text,
+    p_ttl integer, p_urgency text, p_topic text)
+RETURNS TABLE (provider_found boolean, uuid text)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_provider  integer;
+    v_id        integer;
+    v_uuid      text;
+BEGIN
+    SELECT p.id_push_notification_provider INTO v_provider
+        FROM spy_push_notification_provider p WHERE p.name = p_provider;
+
+    IF v_provider IS NULL THEN
+        RETURN QUERY SELECT false, NULL::text;
+        RETURN;
+    END IF;
+
+    INSERT INTO spy_push_notification
+        (id_push_notification, uuid, fk_push_notification_group,
+         fk_push_notification_provider, payload, created_at, updated_at)
+    VALUES (nextval('spy_push_notification_pk_seq'), gen_random_uuid()::text,
+            webpush_group_id(p_group, p_identifier), v_provider, p_payload,
+            now(), now())
+    RETURNING id_push_notification, spy_push_notification.uuid
+        INTO v_id, v_uuid;
+
+    INSERT INTO webpush_notification (fk_push_notification, ttl, urgency, topic)
+        VALUES (v_id, p_ttl, p_urgency, p_topic)
+        ON CONFLICT (fk_push_notification) DO UPDATE
+        SET ttl = EXCLUDED.ttl, urgency = EXCLUDED.urgency,
+            topic = EXCLUDED.topic;
+
+    RETURN QUERY SELECT true, v_uuid;
+END
+$fn$;
+
+-- One step of one notification's fan-out: up to p_chunk deliveries, in
+-- subscription id order from where the last step stopped.  The target set
+-- is frozen at the first step (subscriptions that exist then); expired
+-- ones are skipped.  Returns the deliveries created, -1 when no fan-out
+-- is waiting.  The row lock (SKIP LOCKED) lets workers and nodes work on
+-- different notifications at once.
+CREATE OR REPLACE FUNCTION webpush_fanout(p_chunk integer)
+RETURNS integer
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_id        integer;
+    v_group     integer;
+    v_provider  integer;
+    v_cursor    integer;
+    v_limit     integer;
+    v_count     integer;
+    v_last      integer;
+    v_limit_reached  boolean;
+BEGIN
+    SELECT w.fk_push_notification, n.fk_push_notification_group,
+           n.fk_push_notification_provider, w.fanout_cursor, w.fanout_limit
+        INTO v_id, v_group, v_provider, v_cursor, v_limit
+        FROM webpush_notification w
+        JOIN spy_push_notification n
+            ON n.id_push_notification = w.fk_push_notification
+        WHERE NOT w.fanout_done
+        ORDER BY w.fk_push_notification
+        LIMIT 1
+        FOR UPDATE OF w SKIP LOCKED;
+
+    IF v_id IS NULL THEN
+        RETURN -1;
+    END IF;
+
+    IF v_limit IS NULL THEN
+        SELECT coalesce(max(id_push_notification_subscription), 0)
+            INTO v_limit FROM spy_push_notification_subscription;
+    END IF;
+
+    WITH targets AS (
+        SELECT s.id_push_notification_subscription AS sid
+        FROM spy_push_notification_subscription s
+        WHERE s.fk_push_notification_group = v_group
+          AND s.fk_push_notification_provider = v_provider
+          AND s.id_push_notification_subscription > v_cursor
+          AND s.id_push_notification_subscription <= v_limit
+        ORDER BY s.id_push_notification_subscription
+        LIMIT p_chunk
+    ), created AS (
+        INSERT INTO webpush_delivery
+            (fk_push_notification, fk_push_notification_subscription)
+        SELECT v_id, t.sid FROM targets t
+        JOIN spy_push_notification_subscription s
+            ON s.id_push_notification_subscription = t.sid
+        WHERE s.expired_at > now() AT TIME ZONE 'UTC'
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM created), (SELECT max(sid) FROM targets),
+           (SELECT count(*) FROM targets) = p_chunk
+        INTO v_count, v_last, v_limit_reached;
+
+    UPDATE webpush_notification
+        SET fanout_cursor = coalesce(v_last, v_cursor),
+            fanout_limit = v_limit,
+            fanout_done = NOT v_limit_reached
+        WHERE fk_push_notification = v_id;
+
+    RETURN v_count;
+END
+$fn$;
+
+-- Claims up to p_limit due deliveries (ready and due, or sending with a
+-- lapsed lease: a dead worker's), leases them for p_lease seconds and
+-- returns what the sender needs.
+CREATE OR REPLACE FUNCTION webpush_claim(p_limit integer, p_lease integer)
+RETURNS TABLE (id bigint, notification integer, subscription integer,
+               attempts integer, ttl integer, urgency text, topic text,
+               created_ms bigint, subscription_payload text,
+               payload text)
+LANGUAGE sql AS $fn$
+    WITH due AS (
+        SELECT d.id FROM webpush_delivery d
+        WHERE d.state = 'ready' AND d.next_attempt_at <= now()
+        ORDER BY d.next_attempt_at
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), lapsed AS (
+        SELECT d.id FROM webpush_delivery d
+        WHERE d.state = 'sending' AND d.lease_until < now()
+        ORDER BY d.lease_until
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE webpush_delivery d
+        SET state = 'sending', attempts = d.attempts + 1,
+            lease_until = now() + make_interval(secs => p_lease),
+            updated_at = now()
+        WHERE d.id IN (SELECT due.id FROM due
+                       UNION ALL
+                       SELECT lapsed.id FROM lapsed
+                       LIMIT p_limit)
+        RETURNING d.id, d.fk_push_notification,
+                  d.fk_push_notification_subscription, d.attempts
+    )
+    SELECT c.id, c.fk_push_notification, c.fk_push_notification_subscription,
+           c.attempts::integer, w.ttl, w.urgency::text, w.topic::text,
+           (extract(epoch FROM w.created_at) * 1000)::bigint,
+           s.payload, n.payload
+    FROM claimed c
+    JOIN webpush_notification w ON w.fk_push_notification = c.fk_push_notification
+    JOIN spy_push_notification n ON n.id_push_notification = c.fk_push_notification
+    JOIN spy_push_notification_subscription s
+        ON s.id_push_notification_subscription =
+           c.fk_push_notification_subscription
+$fn$;
+
+-- Writes a batch of outcomes back: sent (plus the reference's delivery
+-- log row), failed, gone (the subscription expires at once and its other
+-- waiting deliveries are dropped) or retry (ready again after p_delay ms).
+-- Only rows still 'sending' change: a lapsed lease claimed again by
+-- someone else is not overwritten twice.
+CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
+    p_statuses integer[], p_errors text[], p_delays integer[])
+RETURNS integer
+LANGUAGE sql AS $fn$
+    WITH r AS (
+        SELECT * FROM unnest(p_ids, p_outcomes, p_statuses, p_errors,
+                             p_delays) AS r(id, outcome, status, error, delay)
+    ), done AS (
+        UPDATE webpush_delivery d
+        SET state = CASE r.outcome WHEN 'retry' THEN 'ready' ELSE r.outcome END,
+            next_attempt_at = CASE r.outcome
+                WHEN 'retry' THEN now() + r.delay * interval '1 millisecond'
+                ELSE d.next_attempt_at END,
+            lease_until = NULL, last_status = r.status, last_error = r.error,
+            updated_at = now()
+        FROM r
+        WHERE d.id = r.id AND d.state = 'sending'
+        RETURNING d.fk_push_notification AS nid,
+                  d.fk_push_notification_subscription AS sid, r.outcome
+    ), logged AS (
+        INSERT INTO spy_push_notification_subscription_delivery_log
+            (id_push_notification_subscription_delivery_log,
+             fk_push_notification, fk_push_notification_subscription,
+             created_at, updated_at)
+        SELECT nextval('spy_push_notification_subscription_delivery_log_pk_seq'),
+               done.nid, done.sid, now() AT TIME ZONE 'UTC',
+               now() AT TIME ZONE 'UTC'
+        FROM done WHERE done.outcome = 'sent'
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), expired AS (
+        UPDATE spy_push_notification_subscription s
+        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
+            updated_at = now() AT TIME ZONE 'UTC'
+        WHERE s.id_push_notification_subscription IN
+            (SELECT done.sid FROM done WHERE done.outcome = 'gone')
+        RETURNING 1
+    ), dropped AS (
+        UPDATE webpush_delivery d
+        SET state = 'gone', updated_at = now()
+        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
+            (SELECT done.sid FROM done WHERE done.outcome = 'gone')
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM done)::integer
+           + 0 * ((SELECT count(*) FROM logged) + (SELECT count(*) FROM expired)
+                  + (SELECT count(*) FROM dropped))::integer
+$fn$;
+
+INSERT INTO webpush_schema_version (version) VALUES (1), (2)
     ON CONFLICT (version) DO NOTHING;
 
 COMMIT;
@@ -327,12 +636,56 @@ const Statement  subscription_delete = {
     "SELECT webpush_subscription_delete($1)"
 };
 
-const Statement  status = {
-    "webpush_status",
-    "SELECT (SELECT max(version) FROM webpush_schema_version),"
-    " (SELECT count(*) FROM spy_push_notification_provider),"
-    " (SELECT count(*) FROM spy_push_notification_subscription),"
-    " (SELECT count(*) FROM spy_push_notification)"
+const Statement  notification_create = {
+    "webpush_notification_create",
+    "SELECT provider_found, uuid"
+    " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7)"
+};
+
+const Statement  notification_get = {
+    "webpush_notification_get",
+    "SELECT n.uuid, p.name, g.name, g.identifier, n.payload, w.ttl,"
+    "       w.urgency, w.topic, c.targeted, c.sent, c.pending, c.failed,"
+    "       c.gone"
+    " FROM spy_push_notification n"
+    " JOIN spy_push_notification_provider p"
+    "   ON p.id_push_notification_provider = n.fk_push_notification_provider"
+    " JOIN spy_push_notification_group g"
+    "   ON g.id_push_notification_group = n.fk_push_notification_group"
+    " LEFT JOIN webpush_notification w"
+    "   ON w.fk_push_notification = n.id_push_notification"
+    " CROSS JOIN LATERAL ("
+    "   SELECT count(*) AS targeted,"
+    "          count(*) FILTER (WHERE d.state = 'sent') AS sent,"
+    "          count(*) FILTER (WHERE d.state IN ('ready', 'sending'))"
+    "              AS pending,"
+    "          count(*) FILTER (WHERE d.state = 'failed') AS failed,"
+    "          count(*) FILTER (WHERE d.state = 'gone') AS gone"
+    "   FROM webpush_delivery d"
+    "   WHERE d.fk_push_notification = n.id_push_notification) c"
+    " WHERE n.uuid = $1"
+};
+
+const Statement  fanout = {
+    "webpush_fanout",
+    "SELECT webpush_fanout($1)"
+};
+
+const Statement  claim = {
+    "webpush_claim",
+    "SELECT id, notification, subscription, attempts, ttl, urgency, topic,"
+    "       created_ms, subscription_payload, payload"
+    " FROM webpush_claim($1, $2)"
+};
+
+const Statement  complete = {
+    "webpush_complete",
+    "SELECT webpush_complete($1, $2, $3, $4, $5)"
+};
+
+const Statement  listen = {
+    "webpush_listen",
+    "LISTEN webpush"
 };
 
 } // namespace sql

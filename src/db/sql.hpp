@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 1;
+constexpr int  schema_version = 2;
 
 /*
  * One script, run by the first connection of every worker: takes an
@@ -57,8 +57,31 @@ extern const Statement  subscription_create;
 /* $1 uuid -> deleted (boolean) */
 extern const Statement  subscription_delete;
 
-/* -> version, providers, subscriptions, notifications */
-extern const Statement  status;
+/*
+ * $1 provider, $2 group, $3 identifier, $4 payload, $5 ttl, $6 urgency,
+ * $7 topic -> provider_found, uuid
+ */
+extern const Statement  notification_create;
+
+/*
+ * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
+ * topic, targeted, sent, pending, failed, gone
+ */
+extern const Statement  notification_get;
+
+/* $1 chunk -> deliveries created, -1 when no fan-out waits */
+extern const Statement  fanout;
+
+/*
+ * $1 limit, $2 lease seconds -> id, notification, subscription, attempts,
+ * ttl, urgency, topic, created_ms, subscription_payload, payload
+ */
+extern const Statement  claim;
+
+/* $1 ids, $2 outcomes, $3 statuses, $4 errors, $5 delays (arrays) */
+extern const Statement  complete;
+
+extern const Statement  listen;
 
 } // namespace sql
 

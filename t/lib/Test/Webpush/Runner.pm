@@ -29,11 +29,17 @@ package Test::Webpush::Runner;
 #                          of "nginx -t" with --- must_die)
 #   --- no_error_log       substrings that must not appear
 #   --- must_die           "nginx -t" must fail
+#   --- check              bash run after the request; its stdout compared
+#                          with --- check_result (exact) or --- check_like
+#   --- eventually         seconds: repeat the sql and check comparisons
+#                          until they pass or the time is up
 #   --- wait               seconds to sleep after the request, before the
 #                          log checks
 #   --- timeout            request timeout (default 10 s)
 #
-# $TEST_NGINX_PORT, $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_PG_DIR,
+# $TEST_NGINX_PORT, $TEST_PORT_A/B/C (free ports for peers; a peer started
+# in the background writes its pid to $TEST_NGINX_SERVROOT/pids/NAME.pid
+# and is stopped at the end), $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_PG_DIR,
 # $TEST_VAPID_KEY,
 # $TEST_VAPID_PUBLIC_KEY and $TEST_TOP are expanded in configs, requests,
 # SQL, shell commands and expected JSON.
@@ -69,6 +75,7 @@ our $PGCLUSTER = "$top/t/bin/pgcluster";
 
 my $servroot;
 my $port;
+my @extra_ports;
 my $dbname;
 my $running_conf;
 my $log_offset = 0;
@@ -112,6 +119,8 @@ sub setup {
     chmod 0755, $servroot;
     make_path("$servroot/conf", "$servroot/logs", "$servroot/html");
     $port = free_port();
+    @extra_ports = map { free_port() } 1 .. 3;
+    make_path("$servroot/pids");
 
     system('openssl', 'ecparam', '-name', 'prime256v1', '-genkey',
            '-noout', '-out', "$servroot/conf/vapid.pem") == 0
@@ -146,6 +155,9 @@ sub expand {
     return '' unless defined $text;
     my %vars = (
         TEST_NGINX_PORT     => $port,
+        TEST_PORT_A         => $extra_ports[0],
+        TEST_PORT_B         => $extra_ports[1],
+        TEST_PORT_C         => $extra_ports[2],
         TEST_NGINX_SERVROOT => $servroot,
         TEST_NGINX_MODULE   => $MODULE,
         TEST_PG_CONNINFO    => pg_conninfo() // 'dbname=none',
@@ -487,12 +499,44 @@ sub run_block {
 
     sleep($block->wait) if $block->wait;
 
+    # with --- eventually: N, checks are repeated until they pass or N
+    # seconds have gone by (delivery is asynchronous)
+    my $deadline = time + ($block->eventually // 0);
+
     if (defined $block->sql) {
         my $want = $block->sql_result // '';
         $want =~ s/\n\z//;
-        (my $got = psql(expand($block->sql), $block->sql_db))
-            =~ s/\n\z//;
+        my $got;
+        while (1) {
+            ($got = psql(expand($block->sql), $block->sql_db)) =~ s/\n\z//;
+            last if $got eq $want || time >= $deadline;
+            sleep 0.2;
+        }
         is($got, $want, "$name - sql result");
+    }
+
+    if (defined $block->check) {
+        my $cmd = expand($block->check);
+        my ($want, $like) = ($block->check_result, $block->check_like);
+        $want =~ s/\n\z// if defined $want;
+        $like =~ s/\n\z// if defined $like;
+        my $got;
+        while (1) {
+            my ($out, $err) = ('', '');
+            IPC::Run::run(['bash', '-euc', $cmd], '<', \undef,
+                          '>', \$out, '2>', \$err);
+            ($got = $out) =~ s/\n\z//;
+            last if defined $want && $got eq $want;
+            last if defined $like && $got =~ /$like/s;
+            last if time >= $deadline;
+            sleep 0.2;
+        }
+        if (defined $want) {
+            is($got, $want, "$name - check result");
+        }
+        if (defined $like) {
+            like($got, qr/$like/s, "$name - check output");
+        }
     }
 
     # give workers a moment to write what the request caused
@@ -514,6 +558,13 @@ END {
     local $?;
     if ($servroot) {
         stop_nginx();
+        # peers a block started in the background ("echo $! > .../pids/x")
+        for my $file (glob "$servroot/pids/*.pid") {
+            open my $fh, '<', $file or next;
+            my $pid = <$fh>;
+            close $fh;
+            kill 'TERM', $1 if defined $pid && $pid =~ /^(\d+)/;
+        }
         # clusters a block started under the prefix
         for my $pg (glob "$servroot/*/data/PG_VERSION") {
             (my $dir = $pg) =~ s{/data/PG_VERSION$}{};

@@ -1,0 +1,194 @@
+/*
+ * The sender's outbound HTTP/1.1 client, built on nginx's own machinery:
+ * names resolved by nginx's resolver (never blocking), connections made
+ * with ngx_event_connect_peer(), TLS by ngx_ssl_* (SNI, certificate chain
+ * and host name checks, session reuse per origin), responses parsed by
+ * nginx's HTTP parsers, idle connections kept per origin.  One object per
+ * worker process; everything runs on that worker's event loop.
+ *
+ * Phases and their limits (webpush_timeout applies to each one):
+ *
+ *   resolve    the resolver's own timeout (resolver_timeout); results
+ *              are cached per host until the resolver's valid time
+ *   connect    each address of the host in turn until one answers
+ *   handshake  TLS, then (verify on) SSL_get_verify_result() and the
+ *              host name (ngx_ssl_check_host, or the IP address SANs for
+ *              an IP-literal host)
+ *   send       the whole request
+ *   read       between two reads of the response
+ *
+ * Any failure gives a PushResponse with status 0 and an error text, such
+ * as "connect() to 192.0.2.1:443 failed (111: Connection refused)",
+ * "timed out (connecting to 192.0.2.1:443)", "timed out (reading the
+ * response from ...)", "TLS handshake failed (...)",
+ * "certificate verify failed: self-signed certificate",
+ * "host name mismatch: ...", "malformed response: invalid status line",
+ * "resolver error: Host not found (push.example.com)",
+ * "invalid request: ...", "aborted".  These failures are logged at the
+ * info level with the phase, origin and peer address; nginx itself logs
+ * why a TLS handshake failed at the error level.
+ *
+ * Idle connections are also "reusable" in nginx's sense: when the worker
+ * runs out of worker_connections, nginx closes them first.  Keep
+ * webpush_concurrency well below worker_connections: a request that
+ * finds no free connection fails ("no socket or connection available").
+ *
+ * Not implemented: HTTP/2, proxies, redirects (a 3xx is just a status).
+ *
+ * Keepalive: after a complete response that allows it (HTTP/1.1 without
+ * "Connection: close", a delimited body), the connection is parked in a
+ * per-worker idle list of at most "keepalive" connections (the least
+ * recently used one is closed beyond that) and reused for the next
+ * request to the same origin (scheme, host, port).  A request that fails
+ * on a reused connection before any byte of the response arrived (the
+ * service closed the idle connection meanwhile) is sent once more on a
+ * fresh connection.  Idle connections are marked c->idle, so a graceful
+ * shutdown closes them at once; none is parked once the worker exits.
+ *
+ * Requests in flight are not cancelable: a graceful shutdown lets them
+ * finish (each phase is bounded by the timeouts above).
+ */
+
+#pragma once
+
+#include "ngx.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace webpush::sender {
+
+struct PushTarget {
+    bool          tls = true;
+    std::string   host;        /* DNS name, IPv4 literal, or IPv6 literal
+                                  with or without brackets */
+    in_port_t     port = 443;  /* host byte order */
+    std::string   path;        /* path and query, starts with "/" */
+    std::string   origin;      /* scheme://authority, for logs */
+};
+
+
+struct PushRequest {
+    PushTarget                                        target;
+
+    /*
+     * Sent as given, in order.  Host, Content-Length, Connection and
+     * Transfer-Encoding are the client's own and skipped when present.
+     */
+    std::vector<std::pair<std::string, std::string>>  headers;
+    std::string                                       body;
+};
+
+
+/*
+ * status 0: no HTTP answer (transport error, timeout, malformed status
+ * line or headers); error says why.  A status with a non-empty error: the
+ * push service answered but the body was cut short or malformed (the
+ * status stands; the connection was not reused).
+ */
+struct PushResponse {
+    ngx_uint_t    status = 0;
+    std::string   error;
+    std::string   retry_after;   /* raw Retry-After header */
+    std::string   location;
+    std::string   wns_status;    /* X-WNS-Status */
+    std::string   wns_error;     /* X-WNS-Error-Description */
+    std::string   body;          /* the first 1 KiB of the body, for logs */
+    bool          reused = false;   /* sent on a kept-alive connection */
+    ngx_msec_t    elapsed = 0;      /* from post() to the answer */
+};
+
+
+/*
+ * Called exactly once per post(), always later from the event loop (a
+ * posted event), never from inside post().  It may call post() again; it
+ * must not destroy the HttpClient.  Exceptions it throws are logged and
+ * dropped.
+ */
+using Callback = std::function<void(PushResponse &&)>;
+
+
+struct HttpClientConfig {
+    ngx_log_t       *log = nullptr;         /* nullptr: ngx_cycle->log */
+    ngx_resolver_t  *resolver = nullptr;    /* http core's resolver */
+    ngx_msec_t       resolver_timeout = 30000;
+    ngx_ssl_t       *ssl = nullptr;         /* create_client_ssl(); nullptr:
+                                               https targets fail */
+    bool             verify = true;         /* webpush_ssl_verify */
+    ngx_msec_t       timeout = 10000;       /* webpush_timeout */
+    ngx_uint_t       keepalive = 16;        /* webpush_keepalive */
+    ngx_msec_t       keepalive_timeout = 60000;  /* idle connection life */
+};
+
+
+struct HttpClientStats {
+    ngx_uint_t   in_flight;        /* posted, callback not yet run */
+    ngx_uint_t   connections;      /* open, idle ones included */
+    ngx_uint_t   idle;
+    uint64_t     requests;         /* completed with an HTTP status */
+    uint64_t     errors;           /* completed without one */
+    uint64_t     connects;         /* new connections */
+    uint64_t     reuses;           /* requests on kept-alive connections */
+    uint64_t     retries;          /* resent after a stale connection */
+    uint64_t     tls_resumed;      /* abbreviated TLS handshakes */
+};
+
+
+class HttpClient {
+public:
+    explicit HttpClient(const HttpClientConfig &conf);
+
+    /*
+     * Aborts every request still in flight: their callbacks run before
+     * the destructor returns, with the response of requests that had
+     * already completed or status 0 and error "aborted".  A callback run
+     * from here may call post(); that request is aborted too.  All
+     * connections are closed.
+     */
+    ~HttpClient();
+
+    HttpClient(const HttpClient &) = delete;
+    HttpClient &operator=(const HttpClient &) = delete;
+
+    /*
+     * Takes the request; "done" gets the outcome.  Throws std::bad_alloc
+     * only when the request could not be taken at all, and then "done"
+     * is never called.
+     */
+    void post(PushRequest req, Callback done);
+
+    /* requests whose callback has not started yet */
+    size_t in_flight() const;
+
+    /* idle kept-alive connections */
+    size_t idle() const;
+
+    /* closes all idle connections (e.g. on a configuration change) */
+    void close_idle();
+
+    HttpClientStats stats() const;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl>  impl_;
+};
+
+
+/*
+ * The client TLS context, made at configuration time from the
+ * webpush_ssl_* directives: TLSv1.2 and TLSv1.3, the CA file (the system
+ * bundle /etc/ssl/certs/ca-certificates.crt when trusted_cert is empty or
+ * nullptr; loaded only when verify is on), client session cache callbacks
+ * for session reuse.  The context is freed with cf->pool.  Errors are
+ * logged at the emerg level.
+ */
+ngx_int_t create_client_ssl(ngx_conf_t *cf, ngx_ssl_t *ssl,
+    ngx_str_t *trusted_cert, bool verify) noexcept;
+
+} // namespace webpush::sender

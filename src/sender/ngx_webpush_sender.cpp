@@ -1,0 +1,825 @@
+/*
+ * The sender loop; see the header for the design.
+ */
+
+#include "ngx_webpush_conf.hpp"
+#include "ngx_webpush_objects.hpp"
+
+#include "crypto/ece.hpp"
+#include "crypto/vapid.hpp"
+#include "db/ngx_webpush_pg.hpp"
+#include "queue/ngx_webpush_queue.hpp"
+#include "sender/ngx_webpush_http_client.hpp"
+#include "sender/ngx_webpush_sender.hpp"
+#include "sender/retry.hpp"
+#include "sender/stored.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+
+namespace webpush::sender {
+
+namespace {
+
+/* how often the database is asked for work when nothing hints at it */
+constexpr ngx_msec_t  poll_interval = 1000;
+
+/* the loop's own rhythm: queue pops and result batches */
+constexpr ngx_msec_t  tick_interval = 20;
+
+/* deliveries per fan-out step and per claim */
+constexpr int         fanout_chunk = 2000;
+constexpr size_t      claim_max = 500;
+
+/* outcomes written back per statement, and the longest they wait */
+constexpr size_t      batch_max = 500;
+constexpr ngx_msec_t  batch_delay = 50;
+
+/*
+ * The lease of a claimed delivery: long enough to wait in the queue and be
+ * sent; a delivery still queued when its lease is this close to lapsing
+ * is not sent (the database will hand it out again).
+ */
+constexpr int         lease_seconds = 300;
+constexpr int64_t     lease_margin_ms = 30000;
+
+
+int64_t
+now_ms()
+{
+    ngx_time_t *tp = ngx_timeofday();
+    return static_cast<int64_t>(tp->sec) * 1000 + tp->msec;
+}
+
+
+/* a PostgreSQL array literal of text values; nullopt elements are NULL */
+std::string
+text_array(const std::vector<std::optional<std::string>> &values)
+{
+    std::string out = "{";
+
+    for (size_t i = 0; i < values.size(); i++) {
+        if (i != 0) {
+            out += ',';
+        }
+
+        if (!values[i]) {
+            out += "NULL";
+            continue;
+        }
+
+        out += '"';
+
+        for (char ch : *values[i]) {
+            if (ch == '"' || ch == '\\') {
+                out += '\\';
+            }
+
+            out += ch;
+        }
+
+        out += '"';
+    }
+
+    return out + "}";
+}
+
+
+template <typename T>
+std::string
+number_array(const std::vector<T> &values)
+{
+    std::string out = "{";
+
+    for (size_t i = 0; i < values.size(); i++) {
+        if (i != 0) {
+            out += ',';
+        }
+
+        out += std::to_string(values[i]);
+    }
+
+    return out + "}";
+}
+
+
+queue::Urgency
+urgency_of(std::string_view s)
+{
+    if (s == "very-low") {
+        return queue::Urgency::very_low;
+    }
+
+    if (s == "low") {
+        return queue::Urgency::low;
+    }
+
+    if (s == "normal") {
+        return queue::Urgency::normal;
+    }
+
+    if (s == "high") {
+        return queue::Urgency::high;
+    }
+
+    return queue::Urgency::none;
+}
+
+
+const char *
+urgency_header(queue::Urgency u)
+{
+    switch (u) {
+    case queue::Urgency::very_low:
+        return "very-low";
+    case queue::Urgency::low:
+        return "low";
+    case queue::Urgency::normal:
+        return "normal";
+    case queue::Urgency::high:
+        return "high";
+    default:
+        return nullptr;
+    }
+}
+
+
+bool
+ends_with(std::string_view s, std::string_view suffix)
+{
+    return s.size() >= suffix.size()
+           && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+
+ngx_resolver_t *
+http_resolver(ngx_cycle_t *cycle, ngx_msec_t *timeout)
+{
+    auto *ctx = reinterpret_cast<ngx_http_conf_ctx_t *>(
+                    cycle->conf_ctx[ngx_http_module.index]);
+    auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(
+                    ctx->loc_conf[ngx_http_core_module.ctx_index]);
+
+    if (clcf->resolver == nullptr
+        || reinterpret_cast<void *>(clcf->resolver) == NGX_CONF_UNSET_PTR)
+    {
+        return nullptr;
+    }
+
+    if (clcf->resolver_timeout != NGX_CONF_UNSET_MSEC) {
+        *timeout = clcf->resolver_timeout;
+    }
+
+    return clcf->resolver;
+}
+
+} // namespace
+
+
+class Sender::Impl {
+public:
+    Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
+         queue::Queue *queue);
+    ~Impl();
+
+    void start();
+    void wake();
+    SenderStats stats() const;
+
+private:
+    struct Result {
+        uint64_t                    id;
+        const char                 *outcome;
+        int                         status;
+        std::optional<std::string>  error;
+        int64_t                     delay_ms;
+    };
+
+    static void on_tick(ngx_event_t *ev) noexcept;
+
+    void tick();
+    void fanout();
+    void claim();
+    void claimed(db::Outcome &&o);
+    void send_some();
+    void send(queue::Delivery &&d);
+    void answered(const queue::Delivery &d, PushResponse &&r);
+    void finish(uint64_t id, Outcome outcome, int status,
+                std::optional<std::string> error, int64_t delay_ms);
+    void flush();
+    bool exiting() const { return ngx_exiting || ngx_quit || ngx_terminate; }
+
+    ngx_log_t                        *log_;
+    MainConf                         *mcf_;
+    db::Pool                         *pool_;
+    queue::Queue                     *queue_;
+    std::optional<crypto::Encryptor>  encryptor_;
+    std::optional<crypto::VapidCache> vapid_;
+    std::unique_ptr<HttpClient>       http_;
+    RetryPolicy                       policy_;
+    RandomSource                      random_ = default_random();
+
+    ngx_event_t                       tick_;
+    ngx_connection_t                  tick_conn_;
+
+    bool                              fanout_busy_ = false;
+    bool                              claim_busy_ = false;
+    bool                              flush_busy_ = false;
+    bool                              hinted_ = true;
+    bool                              more_ = false;
+    ngx_msec_t                        last_poll_ = 0;
+    ngx_msec_t                        oldest_result_ = 0;
+
+    ngx_uint_t                        in_flight_ = 0;
+    std::vector<Result>               results_;
+
+    uint64_t                          claimed_ = 0;
+    uint64_t                          fanned_out_ = 0;
+    uint64_t                          completed_ = 0;
+};
+
+
+Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
+    queue::Queue *queue)
+    : log_(cycle->log), mcf_(mcf), pool_(pool), queue_(queue)
+{
+    std::string reason;
+
+    encryptor_ = crypto::Encryptor::create(reason);
+    if (!encryptor_) {
+        throw std::runtime_error("encryption: " + reason);
+    }
+
+    vapid_.emplace(*mcf->vapid_key,
+                   std::string(reinterpret_cast<char *>(
+                                   mcf->vapid_subject.data),
+                               mcf->vapid_subject.len));
+
+    policy_.max_attempts = static_cast<unsigned>(mcf->max_attempts);
+
+    HttpClientConfig hc;
+    hc.log = cycle->log;
+    hc.resolver = http_resolver(cycle, &hc.resolver_timeout);
+    hc.ssl = mcf->ssl;
+    hc.verify = mcf->ssl_verify != 0;
+    hc.timeout = mcf->timeout;
+    hc.keepalive = mcf->keepalive;
+
+    http_ = std::make_unique<HttpClient>(hc);
+
+    /* a timer needs a connection-like ev->data (the debug log reads fd) */
+    ngx_memzero(&tick_conn_, sizeof(ngx_connection_t));
+    tick_conn_.fd = static_cast<ngx_socket_t>(-1);
+    tick_conn_.data = this;
+
+    ngx_memzero(&tick_, sizeof(ngx_event_t));
+    tick_.data = &tick_conn_;
+    tick_.handler = on_tick;
+    tick_.log = cycle->log;
+    tick_.cancelable = 1;
+}
+
+
+Sender::Impl::~Impl()
+{
+    if (tick_.timer_set) {
+        ngx_del_timer(&tick_);
+    }
+
+    if (tick_.posted) {
+        ngx_delete_posted_event(&tick_);
+    }
+
+    /* aborts what is in flight; its leases lapse and it is sent again */
+    http_.reset();
+}
+
+
+void
+Sender::Impl::start()
+{
+    ngx_add_timer(&tick_, tick_interval);
+}
+
+
+void
+Sender::Impl::wake()
+{
+    hinted_ = true;
+
+    if (!tick_.posted) {
+        ngx_post_event(&tick_, &ngx_posted_events);
+    }
+}
+
+
+void
+Sender::Impl::on_tick(ngx_event_t *ev) noexcept
+{
+    auto *impl = static_cast<Impl *>(
+                     static_cast<ngx_connection_t *>(ev->data)->data);
+
+    try {
+        impl->tick();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
+                      "webpush: sender: %s", e.what());
+    }
+
+    if (!impl->exiting()) {
+        if (impl->tick_.timer_set) {
+            ngx_del_timer(&impl->tick_);
+        }
+
+        ngx_add_timer(&impl->tick_, tick_interval);
+    }
+}
+
+
+void
+Sender::Impl::tick()
+{
+    if (!exiting()) {
+        bool poll = hinted_ || more_
+                    || ngx_current_msec - last_poll_ >= poll_interval;
+
+        if (poll) {
+            hinted_ = false;
+            more_ = false;
+            last_poll_ = ngx_current_msec;
+
+            fanout();
+            claim();
+        }
+    }
+
+    send_some();
+
+    if (!results_.empty()
+        && (results_.size() >= batch_max || exiting()
+            || ngx_current_msec - oldest_result_ >= batch_delay))
+    {
+        flush();
+    }
+}
+
+
+void
+Sender::Impl::fanout()
+{
+    if (fanout_busy_) {
+        return;
+    }
+
+    fanout_busy_ = true;
+
+    pool_->exec(db::sql::fanout, db::Params().add(fanout_chunk),
+                [this](db::Outcome &&o) {
+        fanout_busy_ = false;
+
+        if (!o.ok()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "webpush: fan-out failed: %s", o.error.c_str());
+            return;
+        }
+
+        long long created = std::stoll(PQgetvalue(o.result.get(), 0, 0));
+
+        if (created >= 0) {
+            /* more chunks or notifications may wait; and deliveries do */
+            fanned_out_ += created;
+            more_ = true;
+        }
+    });
+}
+
+
+void
+Sender::Impl::claim()
+{
+    if (claim_busy_) {
+        return;
+    }
+
+    size_t room = std::min(queue_->room(), claim_max);
+
+    if (room == 0) {
+        /* back-pressure: the queue is full, senders drain it first */
+        return;
+    }
+
+    claim_busy_ = true;
+
+    pool_->exec(db::sql::claim,
+                db::Params().add(static_cast<long long>(room))
+                            .add(lease_seconds),
+                [this, room](db::Outcome &&o) {
+        claim_busy_ = false;
+
+        if (!o.ok()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "webpush: claiming deliveries failed: %s",
+                          o.error.c_str());
+            return;
+        }
+
+        if (static_cast<size_t>(PQntuples(o.result.get())) == room) {
+            more_ = true;
+        }
+
+        claimed(std::move(o));
+    });
+}
+
+
+/* claimed rows become queue items; what cannot be sent fails at once */
+void
+Sender::Impl::claimed(db::Outcome &&o)
+{
+    const PGresult *res = o.result.get();
+    int64_t lease_until = now_ms() + lease_seconds * 1000LL;
+
+    for (int i = 0; i < PQntuples(res); i++) {
+        auto text = [res, i](int col) {
+            return std::string(PQgetvalue(res, i, col),
+                               PQgetlength(res, i, col));
+        };
+
+        claimed_++;
+
+        queue::Delivery d;
+        d.delivery_id = std::stoull(text(0));
+        d.notification_id = std::stoll(text(1));
+        d.subscription_id = std::stoll(text(2));
+        d.attempts = static_cast<uint32_t>(std::stoul(text(3)));
+        d.ttl = PQgetisnull(res, i, 4)
+                ? static_cast<int32_t>(mcf_->message_ttl)
+                : static_cast<int32_t>(std::stol(text(4)));
+        d.urgency = urgency_of(text(5));
+        d.topic = text(6);
+        d.deadline_ms = std::stoll(text(7)) + d.ttl * 1000LL;
+        d.lease_until_ms = lease_until;
+        d.payload = text(9);
+
+        std::string reason;
+        auto sub = parse_stored_subscription(text(8), reason);
+
+        if (!sub) {
+            finish(d.delivery_id, Outcome::failed, 0, reason, 0);
+            continue;
+        }
+
+        d.endpoint = std::move(sub->endpoint);
+        d.p256dh = std::move(sub->p256dh);
+        d.auth = std::move(sub->auth);
+        d.encoding = sub->aesgcm ? queue::Encoding::aesgcm
+                                 : queue::Encoding::aes128gcm;
+
+        const char *why = nullptr;
+
+        switch (queue_->push(d, &why)) {
+
+        case queue::Push::queued:
+            break;
+
+        case queue::Push::full:
+            /* the estimate was off: hand it back, due again at once */
+            finish(d.delivery_id, Outcome::retry, 0, std::nullopt, 0);
+            break;
+
+        case queue::Push::rejected:
+            finish(d.delivery_id, Outcome::failed, 0,
+                   std::string("cannot be queued: ") + why, 0);
+            break;
+        }
+    }
+}
+
+
+void
+Sender::Impl::send_some()
+{
+    ngx_uint_t limit = mcf_->concurrency;
+
+    if (in_flight_ >= limit || queue_->empty()) {
+        return;
+    }
+
+    std::vector<queue::Delivery> batch;
+    size_t n = queue_->pop(batch, limit - in_flight_);
+
+    if (n == 0) {
+        return;
+    }
+
+    queue_->in_flight(static_cast<int64_t>(n));
+
+    for (auto &d : batch) {
+        send(std::move(d));
+    }
+}
+
+
+void
+Sender::Impl::send(queue::Delivery &&d)
+{
+    int64_t now = now_ms();
+
+    auto give_up = [this, &d](Outcome outcome, std::string why) {
+        queue_->in_flight(-1);
+        finish(d.delivery_id, outcome, 0, std::move(why), 0);
+    };
+
+    if (d.lease_until_ms - now < lease_margin_ms) {
+        /* waited too long: another claim may already own it */
+        queue_->in_flight(-1);
+        return;
+    }
+
+    int64_t ttl = d.ttl;
+
+    if (ttl > 0) {
+        ttl = (d.deadline_ms - now) / 1000;
+
+        if (ttl <= 0) {
+            queue_->count(queue::Counter::expired);
+            give_up(Outcome::failed, "expired before it could be sent");
+            return;
+        }
+    }
+
+    /* checked again: rows written by others never met the allow-list */
+    std::string reason;
+    auto endpoint = mcf_->objects->subscription_rules.push_hosts.match(
+                        d.endpoint, reason);
+
+    if (!endpoint) {
+        give_up(Outcome::failed, "endpoint refused: " + reason);
+        return;
+    }
+
+    auto keys = crypto::SubscriptionKeys::parse(d.p256dh, d.auth, reason);
+    if (!keys) {
+        give_up(Outcome::failed, reason);
+        return;
+    }
+
+    bool aesgcm = d.encoding == queue::Encoding::aesgcm;
+    crypto::EncryptedMessage message;
+
+    if (!encryptor_->encrypt(aesgcm ? crypto::ContentEncoding::aesgcm
+                                    : crypto::ContentEncoding::aes128gcm,
+                             *keys, d.payload, 0, message, reason))
+    {
+        give_up(Outcome::failed, reason);
+        return;
+    }
+
+    const crypto::VapidToken *token = vapid_->get(endpoint->origin,
+                                                  now / 1000, reason);
+    if (token == nullptr) {
+        give_up(Outcome::retry, "VAPID: " + reason);
+        return;
+    }
+
+    PushRequest req;
+    req.target.tls = endpoint->scheme == "https";
+    req.target.host = endpoint->host;
+    req.target.port = endpoint->port;
+    req.target.path = endpoint->path;
+    req.target.origin = endpoint->origin;
+
+    auto &h = req.headers;
+    h.emplace_back("Content-Type", "application/octet-stream");
+    h.emplace_back("TTL", std::to_string(ttl));
+
+    if (aesgcm) {
+        h.emplace_back("Content-Encoding", "aesgcm");
+        h.emplace_back("Encryption", "salt=" + message.salt);
+        h.emplace_back("Crypto-Key",
+                       "dh=" + message.dh + ";" + token->crypto_key);
+        h.emplace_back("Authorization", token->webpush_authorization);
+
+    } else {
+        h.emplace_back("Content-Encoding", "aes128gcm");
+        h.emplace_back("Authorization", token->authorization);
+    }
+
+    if (const char *urgency = urgency_header(d.urgency)) {
+        h.emplace_back("Urgency", urgency);
+    }
+
+    if (!d.topic.empty()) {
+        h.emplace_back("Topic", d.topic);
+    }
+
+    /* WNS refuses TTL 0 with its default cache policy */
+    if (ends_with(endpoint->host, ".notify.windows.com")) {
+        h.emplace_back("X-WNS-Cache-Policy", ttl > 0 ? "cache" : "no-cache");
+    }
+
+    req.body.assign(reinterpret_cast<const char *>(message.body.data()),
+                    message.body.size());
+
+    in_flight_++;
+
+    http_->post(std::move(req),
+                [this, d = std::move(d)](PushResponse &&r) {
+        answered(d, std::move(r));
+    });
+}
+
+
+void
+Sender::Impl::answered(const queue::Delivery &d, PushResponse &&r)
+{
+    in_flight_--;
+    queue_->in_flight(-1);
+
+    int64_t now = now_ms();
+    int64_t created_ms = d.deadline_ms - d.ttl * 1000LL;
+    int64_t waited = std::max<int64_t>(0, (now - created_ms) / 1000);
+
+    Decision decision = decide(policy_, static_cast<unsigned>(r.status),
+                               r.retry_after, d.attempts, d.ttl, waited,
+                               now / 1000, random_);
+
+    std::optional<std::string> error;
+
+    if (decision.outcome != Outcome::sent) {
+        std::string why = r.status ? std::to_string(r.status) : "no answer";
+
+        if (!r.error.empty()) {
+            why += ": " + r.error;
+        }
+
+        if (!r.wns_error.empty()) {
+            why += " (X-WNS-Error-Description: " + r.wns_error + ")";
+        }
+
+        error = why;
+
+        ngx_uint_t level = decision.outcome == Outcome::retry
+                           ? NGX_LOG_INFO : NGX_LOG_NOTICE;
+
+        ngx_log_error(level, log_, 0,
+                      "webpush: delivery %uL to %s: %s, %s",
+                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                      why.c_str(), decision.reason);
+    }
+
+    finish(d.delivery_id, decision.outcome, static_cast<int>(r.status),
+           std::move(error), decision.delay_ms);
+
+    send_some();
+
+    if (exiting()) {
+        flush();
+    }
+}
+
+
+void
+Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
+    std::optional<std::string> error, int64_t delay_ms)
+{
+    switch (outcome) {
+    case Outcome::sent:
+        queue_->count(queue::Counter::sent);
+        break;
+    case Outcome::gone:
+        queue_->count(queue::Counter::gone);
+        break;
+    case Outcome::failed:
+        queue_->count(queue::Counter::failed);
+        break;
+    case Outcome::retry:
+        queue_->count(queue::Counter::retried);
+        break;
+    }
+
+    if (results_.empty()) {
+        oldest_result_ = ngx_current_msec;
+    }
+
+    results_.push_back({id, outcome_name(outcome), status, std::move(error),
+                        delay_ms});
+}
+
+
+/* one statement per batch of outcomes */
+void
+Sender::Impl::flush()
+{
+    if (flush_busy_ || results_.empty()) {
+        return;
+    }
+
+    size_t n = std::min(results_.size(), batch_max);
+    std::vector<Result> batch(std::make_move_iterator(results_.begin()),
+                              std::make_move_iterator(results_.begin() + n));
+    results_.erase(results_.begin(), results_.begin() + n);
+
+    if (!results_.empty()) {
+        oldest_result_ = ngx_current_msec;
+    }
+
+    std::vector<uint64_t> ids;
+    std::vector<std::optional<std::string>> outcomes;
+    std::vector<int> statuses;
+    std::vector<std::optional<std::string>> errors;
+    std::vector<int64_t> delays;
+
+    for (auto &r : batch) {
+        ids.push_back(r.id);
+        outcomes.emplace_back(r.outcome);
+        statuses.push_back(r.status);
+        errors.push_back(r.error);
+        delays.push_back(r.delay_ms);
+    }
+
+    db::Params params;
+    params.add(number_array(ids)).add(text_array(outcomes))
+          .add(number_array(statuses)).add(text_array(errors))
+          .add(number_array(delays));
+
+    flush_busy_ = true;
+
+    pool_->exec(db::sql::complete, std::move(params),
+                [this, batch = std::move(batch)](db::Outcome &&o) mutable {
+        flush_busy_ = false;
+
+        if (!o.ok()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "webpush: writing %uz outcomes back failed: %s",
+                          batch.size(), o.error.c_str());
+
+            /* keep them: their leases would otherwise make them resend */
+            results_.insert(results_.begin(),
+                            std::make_move_iterator(batch.begin()),
+                            std::make_move_iterator(batch.end()));
+            return;
+        }
+
+        completed_ += batch.size();
+
+        if (!results_.empty() && exiting()) {
+            flush();
+        }
+    });
+}
+
+
+SenderStats
+Sender::Impl::stats() const
+{
+    SenderStats s{};
+
+    s.claimed = claimed_;
+    s.fanned_out = fanned_out_;
+    s.completed = completed_;
+    s.in_flight = in_flight_;
+    s.results_pending = results_.size();
+
+    return s;
+}
+
+
+/* Sender ----------------------------------------------------------------- */
+
+Sender::Sender(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
+    queue::Queue *queue)
+    : impl_(std::make_unique<Impl>(cycle, mcf, pool, queue))
+{
+}
+
+
+Sender::~Sender() = default;
+
+
+void
+Sender::start()
+{
+    impl_->start();
+}
+
+
+void
+Sender::wake()
+{
+    impl_->wake();
+}
+
+
+SenderStats
+Sender::stats() const
+{
+    return impl_->stats();
+}
+
+} // namespace webpush::sender

@@ -1,0 +1,80 @@
+/*
+ * The sender loop of a worker process.
+ *
+ * PostgreSQL is the truth, shared memory a work buffer:
+ *
+ *   fan-out   webpush_fanout() turns a notification into one delivery row
+ *             per target subscription, a chunk at a time (any worker or
+ *             node may take the next chunk);
+ *   claim     webpush_claim() leases due deliveries (SKIP LOCKED) and they
+ *             wait in the node's shared-memory queue, claimed only while
+ *             the queue has room (back-pressure, nothing dropped);
+ *   send      any worker pops from the queue up to webpush_concurrency in
+ *             flight, encrypts (RFC 8291 or aesgcm), signs VAPID (cached
+ *             per origin) and posts with nginx's own HTTP client;
+ *   complete  outcomes are written back in batches by webpush_complete():
+ *             sent (delivery log), gone (subscription expired), failed,
+ *             or retry at a later time.
+ *
+ * Work is found by LISTEN/NOTIFY (a hint) and by a periodic poll (the
+ * truth).  A lease that lapses (a worker or node died) makes the delivery
+ * due again.  During a graceful shutdown the worker claims nothing more,
+ * finishes what is in flight and writes its outcomes back.
+ */
+
+#pragma once
+
+#include "ngx.hpp"
+
+#include <cstdint>
+#include <memory>
+
+
+namespace webpush {
+
+struct MainConf;
+
+namespace db {
+class Pool;
+}
+
+namespace queue {
+class Queue;
+}
+
+
+namespace sender {
+
+struct SenderStats {
+    uint64_t    claimed;
+    uint64_t    fanned_out;
+    uint64_t    completed;
+    ngx_uint_t  in_flight;
+    ngx_uint_t  results_pending;
+};
+
+
+class Sender {
+public:
+    Sender(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
+           queue::Queue *queue);
+    ~Sender();
+
+    Sender(const Sender &) = delete;
+    Sender &operator=(const Sender &) = delete;
+
+    void start();
+
+    /* a NOTIFY arrived: look for work now */
+    void wake();
+
+    SenderStats stats() const;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl>  impl_;
+};
+
+} // namespace sender
+} // namespace webpush
