@@ -190,6 +190,13 @@ ngx_command_t  commands[] = {
       offsetof(MainConf, sender),
       nullptr },
 
+    { ngx_string("webpush_lease"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, lease),
+      nullptr },
+
     { ngx_string("webpush_groups"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       set_name_list,
@@ -637,6 +644,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
     mcf->subscription_ttl = NGX_CONF_UNSET;
     mcf->max_attempts = NGX_CONF_UNSET_UINT;
     mcf->sender = NGX_CONF_UNSET;
+    mcf->lease = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -658,6 +666,21 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     ngx_conf_init_value(mcf->subscription_ttl, 7 * 86400);
     ngx_conf_init_uint_value(mcf->max_attempts, 5);
     ngx_conf_init_value(mcf->sender, 1);
+    ngx_conf_init_value(mcf->lease, 60);
+
+    /*
+     * A claimed delivery waits in the queue and is sent within its lease;
+     * one still queued at half of it is left to the next claim, so the
+     * lease must cover a request's timeout comfortably.
+     */
+    if (mcf->lease < 10
+        || mcf->lease * 1000 < static_cast<time_t>(mcf->timeout) * 4)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_lease\" must be at least 10s and "
+                           "four times \"webpush_timeout\"");
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     if (mcf->queue_size < 64 * 1024) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -54,6 +54,7 @@ struct MainConf {
     ngx_array_t         *groups;               /* of ngx_str_t */
     ngx_array_t         *locales;              /* of ngx_str_t */
     ngx_flag_t           sender;               /* webpush_sender */
+    time_t               lease;                /* webpush_lease */
 
     /* derived at configuration time */
     ConfObjects         *objects;              /* owned by cf->pool */

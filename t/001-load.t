@@ -65,7 +65,7 @@ GET /status?format=prometheus
 --- response_headers
 Content-Type: ~^text/plain; version=0\.0\.4
 --- response_body_like
-^# HELP webpush_info .*\nwebpush_info\{version="[0-9.]+",nginx="1\.22\.1"\} 1\n.*# TYPE webpush_db_queries_total counter\nwebpush_db_queries_total\{pid="\d+"\} 0\n
+^# HELP webpush_info .*\nwebpush_info\{version="[0-9.]+",nginx="1\.22\.1"\} 1\n.*# TYPE webpush_postgres_queries_total counter\nwebpush_postgres_queries_total\{pid="\d+"\} 0\n
 
 === TEST 5: a configuration without webpush handlers needs no settings
 --- config

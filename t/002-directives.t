@@ -193,7 +193,32 @@ webpush_groups warehouse "";
 --- error_log
 "webpush_groups": a name must be 1 to 255 bytes long
 
-=== TEST 23: every directive with a valid value
+=== TEST 23: a lease shorter than four request timeouts
+--- http_config
+webpush_timeout 10s;
+webpush_lease 20s;
+--- must_die
+--- error_log
+"webpush_lease" must be at least 10s and four times "webpush_timeout"
+
+=== TEST 24: a database handler without a database
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+--- config
+location /api/ { webpush_providers; }
+--- must_die
+--- error_log
+"webpush_postgres" is required
+
+=== TEST 25: a bad push host pattern
+--- http_config
+webpush_push_hosts default *.com;
+--- must_die
+--- error_log
+"webpush_push_hosts" "*.com":
+
+=== TEST 26: every directive with a valid value
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -208,6 +233,8 @@ webpush_timeout 5s;
 webpush_message_ttl 1d;
 webpush_subscription_ttl 30d;
 webpush_max_attempts 3;
+webpush_lease 2m;
+webpush_sender on;
 webpush_groups warehouse store;
 webpush_locales en_US de_DE;
 --- config
@@ -219,4 +246,10 @@ GET /status
 {"version":"*","nginx":"*","pid":"*",
  "postgres":{"configured":true,"schema_ready":true,"pool":4,
   "connected":4,"busy":0,"queued":0,"queries":"*","errors":0,"timeouts":0,
-  "reconnects":0}}
+  "reconnects":0},
+ "queue":{"depth":0,"capacity_bytes":"*","free_bytes":"*","in_flight":0,
+  "sent":0,"failed":0,"retried":0,"gone":0,"expired":0,"pushed":0,
+  "popped":0,"full":0,"rejected":0,"corrupt":0},
+ "sender":{"in_flight":0,"claimed":0,"fanned_out":0,"completed":0,
+  "connections":0,"idle":0,"requests":0,"errors":0,"connects":0,
+  "reuses":0}}

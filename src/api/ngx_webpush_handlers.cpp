@@ -11,11 +11,15 @@
 #include "api/ngx_webpush_handlers.hpp"
 #include "api/ngx_webpush_reply.hpp"
 #include "db/ngx_webpush_pg.hpp"
+#include "queue/ngx_webpush_queue.hpp"
+#include "sender/ngx_webpush_sender.hpp"
 
 #include <jansson.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 
 namespace webpush {
@@ -93,9 +97,193 @@ wants_prometheus(ngx_http_request_t *r)
 }
 
 
+/* one figure of the status page, in both of its formats */
+struct Metric {
+    const char  *group;        /* JSON object; Prometheus name part */
+    const char  *name;
+    const char  *type;         /* "gauge", "counter" */
+    const char  *help;
+    uint64_t     value;
+    bool         node;         /* the node's (shared memory), not the
+                                  worker's: no pid label */
+    bool         flag;         /* a boolean in JSON */
+};
+
+
+std::vector<Metric>
+collect_metrics(MainConf *mcf)
+{
+    std::vector<Metric> m;
+    Worker *w = worker();
+
+    db::PoolStats pg{};
+
+    if (w != nullptr && w->pool) {
+        pg = w->pool->stats();
+    }
+
+    m.push_back({"postgres", "configured", "gauge",
+                 "webpush_postgres is set.", mcf->postgres.len != 0,
+                 false, true});
+    m.push_back({"postgres", "schema_ready", "gauge",
+                 "This worker has checked the schema.", pg.schema_ready,
+                 false, true});
+    m.push_back({"postgres", "pool", "gauge",
+                 "Database connections configured per worker.",
+                 mcf->postgres_pool, false, false});
+    m.push_back({"postgres", "connected", "gauge",
+                 "Database connections up in this worker.", pg.connected,
+                 false, false});
+    m.push_back({"postgres", "busy", "gauge",
+                 "Database connections running a query.", pg.busy,
+                 false, false});
+    m.push_back({"postgres", "queued", "gauge",
+                 "Queries waiting for a connection.", pg.queued,
+                 false, false});
+    m.push_back({"postgres", "queries", "counter", "Queries completed.",
+                 pg.queries, false, false});
+    m.push_back({"postgres", "errors", "counter",
+                 "Queries that failed with an SQL error.", pg.errors,
+                 false, false});
+    m.push_back({"postgres", "timeouts", "counter",
+                 "Queries that ran out of time.", pg.timeouts,
+                 false, false});
+    m.push_back({"postgres", "reconnects", "counter",
+                 "Connection attempts after a failure.", pg.reconnects,
+                 false, false});
+
+    if (w != nullptr && w->queue) {
+        queue::Stats q = w->queue->stats();
+
+        m.push_back({"queue", "depth", "gauge",
+                     "Deliveries waiting in the node's queue.", q.depth,
+                     true, false});
+        m.push_back({"queue", "capacity_bytes", "gauge",
+                     "Shared memory for queued deliveries.",
+                     q.capacity_bytes, true, false});
+        m.push_back({"queue", "free_bytes", "gauge",
+                     "Shared memory still free.", q.free_bytes, true,
+                     false});
+        m.push_back({"queue", "in_flight", "gauge",
+                     "Push requests waiting for an answer on this node.",
+                     static_cast<uint64_t>(std::max<int64_t>(q.in_flight,
+                                                             0)),
+                     true, false});
+
+        for (size_t i = 0; i < queue::counter_count; i++) {
+            auto c = static_cast<queue::Counter>(i);
+            m.push_back({"queue", queue::counter_name(c), "counter",
+                         "Deliveries by outcome and queue events, "
+                         "node-wide.", q.count(c), true, false});
+        }
+    }
+
+    if (w != nullptr && w->sender) {
+        sender::SenderStats st = w->sender->stats();
+
+        m.push_back({"sender", "in_flight", "gauge",
+                     "Push requests of this worker waiting for an answer.",
+                     st.in_flight, false, false});
+        m.push_back({"sender", "claimed", "counter",
+                     "Deliveries this worker leased.", st.claimed, false,
+                     false});
+        m.push_back({"sender", "fanned_out", "counter",
+                     "Deliveries this worker's fan-out steps created.",
+                     st.fanned_out, false, false});
+        m.push_back({"sender", "completed", "counter",
+                     "Outcomes this worker wrote back.", st.completed,
+                     false, false});
+        m.push_back({"sender", "connections", "gauge",
+                     "Connections to push services, idle included.",
+                     st.connections, false, false});
+        m.push_back({"sender", "idle", "gauge",
+                     "Idle kept-alive connections.", st.idle, false,
+                     false});
+        m.push_back({"sender", "requests", "counter",
+                     "Push requests answered with an HTTP status.",
+                     st.requests, false, false});
+        m.push_back({"sender", "errors", "counter",
+                     "Push requests without an answer.", st.errors, false,
+                     false});
+        m.push_back({"sender", "connects", "counter",
+                     "Connections opened to push services.", st.connects,
+                     false, false});
+        m.push_back({"sender", "reuses", "counter",
+                     "Push requests on kept-alive connections.",
+                     st.reuses, false, false});
+    }
+
+    return m;
+}
+
+
+std::string
+prometheus(const std::vector<Metric> &metrics)
+{
+    std::string text =
+        "# HELP webpush_info Module build information.\n"
+        "# TYPE webpush_info gauge\n"
+        "webpush_info{version=\"" NGX_HTTP_WEBPUSH_VERSION "\","
+        "nginx=\"" NGINX_VERSION "\"} 1\n";
+
+    std::string pid = std::to_string(ngx_pid);
+
+    for (const Metric &m : metrics) {
+        std::string name = std::string("webpush_") + m.group + "_" + m.name;
+
+        if (std::string_view(m.type) == "counter") {
+            name += "_total";
+        }
+
+        text += "# HELP " + name + " " + m.help + "\n"
+                + "# TYPE " + name + " " + m.type + "\n" + name
+                + (m.node ? std::string() : "{pid=\"" + pid + "\"}")
+                + " " + std::to_string(m.value) + "\n";
+    }
+
+    return text;
+}
+
+
+std::string
+json_status(const std::vector<Metric> &metrics)
+{
+    JsonPtr doc(json_pack("{s:s, s:s, s:I}",
+                          "version", NGX_HTTP_WEBPUSH_VERSION,
+                          "nginx", NGINX_VERSION,
+                          "pid", static_cast<json_int_t>(ngx_pid)));
+    if (!doc) {
+        throw std::bad_alloc();
+    }
+
+    for (const Metric &m : metrics) {
+        json_t *group = json_object_get(doc.get(), m.group);
+
+        if (group == nullptr) {
+            group = json_object();
+            if (json_object_set_new(doc.get(), m.group, group) != 0) {
+                throw std::bad_alloc();
+            }
+        }
+
+        json_t *value = m.flag
+                        ? json_boolean(m.value != 0)
+                        : json_integer(static_cast<json_int_t>(m.value));
+
+        if (json_object_set_new(group, m.name, value) != 0) {
+            throw std::bad_alloc();
+        }
+    }
+
+    return dump(doc.get());
+}
+
+
 /*
  * GET -> the module's state as JSON, or in the Prometheus text format
- * with ?format=prometheus.
+ * with ?format=prometheus.  Database and sender figures are the serving
+ * worker's own (each worker has its pool and sender); queue figures are
+ * the node's.
  */
 ngx_int_t
 status_handler(ngx_http_request_t *r, MainConf *mcf)
@@ -105,73 +293,15 @@ status_handler(ngx_http_request_t *r, MainConf *mcf)
         return rc;
     }
 
-    /* this worker's view; every worker keeps its own pool */
-    db::PoolStats pg{};
-    Worker *w = worker();
-
-    if (w != nullptr && w->pool) {
-        pg = w->pool->stats();
-    }
+    std::vector<Metric> metrics = collect_metrics(mcf);
 
     if (wants_prometheus(r)) {
-        std::string text =
-            "# HELP webpush_info Module build information.\n"
-            "# TYPE webpush_info gauge\n"
-            "webpush_info{version=\"" NGX_HTTP_WEBPUSH_VERSION "\","
-            "nginx=\"" NGINX_VERSION "\"} 1\n";
-
-        auto metric = [&text](const char *name, const char *type,
-                              const char *help, uint64_t value)
-        {
-            text += std::string("# HELP ") + name + " " + help + "\n"
-                    + "# TYPE " + name + " " + type + "\n"
-                    + name + "{pid=\"" + std::to_string(ngx_pid) + "\"} "
-                    + std::to_string(value) + "\n";
-        };
-
-        metric("webpush_db_connections", "gauge",
-               "Database connections ready in this worker.", pg.connected);
-        metric("webpush_db_busy", "gauge",
-               "Database connections running a query.", pg.busy);
-        metric("webpush_db_queued", "gauge",
-               "Queries waiting for a connection.", pg.queued);
-        metric("webpush_db_queries_total", "counter",
-               "Queries completed.", pg.queries);
-        metric("webpush_db_errors_total", "counter",
-               "Queries that failed with an SQL error.", pg.errors);
-        metric("webpush_db_timeouts_total", "counter",
-               "Queries that ran out of time.", pg.timeouts);
-        metric("webpush_db_reconnects_total", "counter",
-               "Connection attempts after a failure.", pg.reconnects);
-
         return send_reply(r, NGX_HTTP_OK,
-                          "text/plain; version=0.0.4; charset=utf-8", text);
+                          "text/plain; version=0.0.4; charset=utf-8",
+                          prometheus(metrics));
     }
 
-    auto num = [](uint64_t v) { return static_cast<json_int_t>(v); };
-
-    JsonPtr doc(json_pack(
-        "{s:s, s:s, s:i, s:{s:b, s:b, s:i, s:i, s:i, s:i, s:I, s:I, s:I,"
-        " s:I}}",
-        "version", NGX_HTTP_WEBPUSH_VERSION,
-        "nginx", NGINX_VERSION,
-        "pid", static_cast<json_int_t>(ngx_pid),
-        "postgres",
-            "configured", mcf->postgres.len != 0,
-            "schema_ready", pg.schema_ready,
-            "pool", num(mcf->postgres_pool),
-            "connected", num(pg.connected),
-            "busy", num(pg.busy),
-            "queued", num(pg.queued),
-            "queries", num(pg.queries),
-            "errors", num(pg.errors),
-            "timeouts", num(pg.timeouts),
-            "reconnects", num(pg.reconnects)));
-    if (!doc) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return send_reply(r, NGX_HTTP_OK, json_type, dump(doc.get()));
+    return send_reply(r, NGX_HTTP_OK, json_type, json_status(metrics));
 }
 
 } // namespace

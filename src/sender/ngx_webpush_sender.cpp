@@ -39,13 +39,6 @@ constexpr size_t      claim_max = 500;
 constexpr size_t      batch_max = 500;
 constexpr ngx_msec_t  batch_delay = 50;
 
-/*
- * The lease of a claimed delivery: long enough to wait in the queue and be
- * sent; a delivery still queued when its lease is this close to lapsing
- * is not sent (the database will hand it out again).
- */
-constexpr int         lease_seconds = 300;
-constexpr int64_t     lease_margin_ms = 30000;
 
 
 int64_t
@@ -417,7 +410,7 @@ Sender::Impl::claim()
 
     pool_->exec(db::sql::claim,
                 db::Params().add(static_cast<long long>(room))
-                            .add(lease_seconds),
+                            .add(static_cast<long long>(mcf_->lease)),
                 [this, room](db::Outcome &&o) {
         claim_busy_ = false;
 
@@ -442,7 +435,7 @@ void
 Sender::Impl::claimed(db::Outcome &&o)
 {
     const PGresult *res = o.result.get();
-    int64_t lease_until = now_ms() + lease_seconds * 1000LL;
+    int64_t lease_until = now_ms() + mcf_->lease * 1000LL;
 
     for (int i = 0; i < PQntuples(res); i++) {
         auto text = [res, i](int col) {
@@ -535,8 +528,11 @@ Sender::Impl::send(queue::Delivery &&d)
         finish(d.delivery_id, outcome, 0, std::move(why), 0);
     };
 
-    if (d.lease_until_ms - now < lease_margin_ms) {
-        /* waited too long: another claim may already own it */
+    /*
+     * Waited in the queue for half its lease: sending now could overlap
+     * with another claim once the lease lapses, so it is left to that.
+     */
+    if (d.lease_until_ms - now < mcf_->lease * 500LL) {
         queue_->in_flight(-1);
         return;
     }
@@ -785,6 +781,15 @@ Sender::Impl::stats() const
     s.completed = completed_;
     s.in_flight = in_flight_;
     s.results_pending = results_.size();
+
+    HttpClientStats h = http_->stats();
+    s.connections = h.connections;
+    s.idle = h.idle;
+    s.requests = h.requests;
+    s.errors = h.errors;
+    s.connects = h.connects;
+    s.reuses = h.reuses;
+    s.tls_resumed = h.tls_resumed;
 
     return s;
 }

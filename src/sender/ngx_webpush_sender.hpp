@@ -45,12 +45,20 @@ class Queue;
 
 namespace sender {
 
+/* this worker's sender */
 struct SenderStats {
-    uint64_t    claimed;
-    uint64_t    fanned_out;
-    uint64_t    completed;
-    ngx_uint_t  in_flight;
-    ngx_uint_t  results_pending;
+    uint64_t    claimed;           /* deliveries leased from the database */
+    uint64_t    fanned_out;        /* deliveries created by fan-out steps */
+    uint64_t    completed;         /* outcomes written back */
+    ngx_uint_t  in_flight;         /* push requests waiting for an answer */
+    ngx_uint_t  results_pending;   /* outcomes not yet written back */
+    ngx_uint_t  connections;       /* to push services, idle included */
+    ngx_uint_t  idle;
+    uint64_t    requests;          /* answered with an HTTP status */
+    uint64_t    errors;            /* no answer: transport errors */
+    uint64_t    connects;
+    uint64_t    reuses;            /* requests on kept-alive connections */
+    uint64_t    tls_resumed;
 };
 
 
