@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdio>
 #include <new>
 #include <string>
 
@@ -313,6 +314,23 @@ try {
                            "\"%V\" \"%V\": %s", &cmd->name, &value[1],
                            reason.c_str());
         return static_cast<char *>(NGX_CONF_ERROR);
+    }
+
+    /* a signing key others can read is a key others can sign with */
+    ngx_file_info_t fi;
+
+    if (ngx_file_info(mcf->vapid_key_file.data, &fi) != NGX_FILE_ERROR
+        && (ngx_file_access(&fi) & 0077) != 0)
+    {
+        /* nginx's formats have no octal */
+        char mode[8];
+        std::snprintf(mode, sizeof(mode), "%03o",
+                      static_cast<unsigned>(ngx_file_access(&fi)));
+
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"%V\" \"%V\" is accessible by other users "
+                           "(mode %s), it should be 0600 or 0400",
+                           &cmd->name, &value[1], mode);
     }
 
     /* the key lives as long as the configuration it belongs to */

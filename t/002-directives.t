@@ -62,7 +62,23 @@ GET /vapid
 --- response_json
 {"publicKey":"$TEST_VAPID_PUBLIC_KEY"}
 
-=== TEST 6: subject with a localhost host
+=== TEST 6: a key file others can read gets a warning
+--- shell
+cp $TEST_VAPID_KEY $TEST_NGINX_SERVROOT/conf/open.pem
+chmod 0644 $TEST_NGINX_SERVROOT/conf/open.pem
+--- http_config
+webpush_vapid_key $TEST_NGINX_SERVROOT/conf/open.pem;
+webpush_vapid_subject mailto:ops@example.com;
+--- config
+location = /vapid { webpush_vapid_public_key; }
+--- request
+GET /vapid
+--- error_code: 200
+--- error_log
+[warn]
+is accessible by other users (mode 644), it should be 0600 or 0400
+
+=== TEST 7: subject with a localhost host
 --- http_config
 webpush_vapid_subject mailto:admin@localhost;
 --- must_die
@@ -70,35 +86,35 @@ webpush_vapid_subject mailto:admin@localhost;
 "webpush_vapid_subject" "mailto:admin@localhost":
 localhost
 
-=== TEST 7: subject with a doubled scheme
+=== TEST 8: subject with a doubled scheme
 --- http_config
 webpush_vapid_subject mailto:mailto:a@example.com;
 --- must_die
 --- error_log
 "webpush_vapid_subject" "mailto:mailto:a@example.com":
 
-=== TEST 8: subject with angle brackets
+=== TEST 9: subject with angle brackets
 --- http_config
 webpush_vapid_subject "mailto:<a@example.com>";
 --- must_die
 --- error_log
 "webpush_vapid_subject"
 
-=== TEST 9: subject with a space
+=== TEST 10: subject with a space
 --- http_config
 webpush_vapid_subject "mailto: a@example.com";
 --- must_die
 --- error_log
 "webpush_vapid_subject"
 
-=== TEST 10: subject that is not mailto: or https:
+=== TEST 11: subject that is not mailto: or https:
 --- http_config
 webpush_vapid_subject http://example.com/;
 --- must_die
 --- error_log
 "webpush_vapid_subject" "http://example.com/":
 
-=== TEST 11: unparsable connection string, password not echoed
+=== TEST 12: unparsable connection string, password not echoed
 --- http_config
 webpush_postgres "host=/tmp password=s3cret bogus_option=1";
 --- must_die
@@ -108,42 +124,42 @@ bogus_option
 --- no_error_log
 s3cret
 
-=== TEST 12: unparsable size
+=== TEST 13: unparsable size
 --- http_config
 webpush_queue_size 8q;
 --- must_die
 --- error_log
 "webpush_queue_size" directive invalid value
 
-=== TEST 13: a queue too small to be useful
+=== TEST 14: a queue too small to be useful
 --- http_config
 webpush_queue_size 1k;
 --- must_die
 --- error_log
 "webpush_queue_size" of 1024 bytes is too small
 
-=== TEST 14: pool size out of range
+=== TEST 15: pool size out of range
 --- http_config
 webpush_postgres_pool 0;
 --- must_die
 --- error_log
 "webpush_postgres_pool" must be between 1 and 64, not 0
 
-=== TEST 15: zero timeout
+=== TEST 16: zero timeout
 --- http_config
 webpush_timeout 0;
 --- must_die
 --- error_log
 "webpush_timeout" must be greater than zero
 
-=== TEST 16: unparsable time
+=== TEST 17: unparsable time
 --- http_config
 webpush_message_ttl 3fortnights;
 --- must_die
 --- error_log
 "webpush_message_ttl" directive invalid value
 
-=== TEST 17: a handler without a key
+=== TEST 18: a handler without a key
 --- http_config
 webpush_vapid_subject mailto:ops@example.com;
 --- config
@@ -152,7 +168,7 @@ location = /status { webpush_status; }
 --- error_log
 "webpush_vapid_key" is required
 
-=== TEST 18: a handler without a subject
+=== TEST 19: a handler without a subject
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 --- config
@@ -161,14 +177,14 @@ location = /status { webpush_status; }
 --- error_log
 "webpush_vapid_subject" is required
 
-=== TEST 19: http-level directive in a location
+=== TEST 20: http-level directive in a location
 --- config
 location / { webpush_vapid_key $TEST_VAPID_KEY; }
 --- must_die
 --- error_log
 "webpush_vapid_key" directive is not allowed here
 
-=== TEST 20: two handlers in one location
+=== TEST 21: two handlers in one location
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -178,7 +194,7 @@ location / { webpush_status; webpush_vapid_public_key; }
 --- error_log
 "webpush_vapid_public_key": this location already has a webpush handler
 
-=== TEST 21: duplicate directive
+=== TEST 22: duplicate directive
 --- http_config
 webpush_vapid_subject mailto:ops@example.com;
 webpush_vapid_subject mailto:ops@example.com;
@@ -186,14 +202,14 @@ webpush_vapid_subject mailto:ops@example.com;
 --- error_log
 "webpush_vapid_subject" directive is duplicate
 
-=== TEST 22: empty group name list entry
+=== TEST 23: empty group name list entry
 --- http_config
 webpush_groups warehouse "";
 --- must_die
 --- error_log
 "webpush_groups": a name must be 1 to 255 bytes long
 
-=== TEST 23: a lease shorter than four request timeouts
+=== TEST 24: a lease shorter than four request timeouts
 --- http_config
 webpush_timeout 10s;
 webpush_lease 20s;
@@ -201,7 +217,7 @@ webpush_lease 20s;
 --- error_log
 "webpush_lease" must be at least 10s and four times "webpush_timeout"
 
-=== TEST 24: a database handler without a database
+=== TEST 25: a database handler without a database
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -211,14 +227,14 @@ location /api/ { webpush_providers; }
 --- error_log
 "webpush_postgres" is required
 
-=== TEST 25: a bad push host pattern
+=== TEST 26: a bad push host pattern
 --- http_config
 webpush_push_hosts default *.com;
 --- must_die
 --- error_log
 "webpush_push_hosts" "*.com":
 
-=== TEST 26: every directive with a valid value
+=== TEST 27: every directive with a valid value
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;

@@ -79,6 +79,7 @@ my @extra_ports;
 my $dbname;
 my $running_conf;
 my $log_offset = 0;
+my $startup_output = '';     # what nginx said on stderr while starting
 
 sub servroot { $servroot }
 sub port { $port }
@@ -266,6 +267,7 @@ sub start_nginx {
     my ($out, $err) = ('', '');
     IPC::Run::run([nginx_cmd()], '<', \undef, '>', \$out, '2>', \$err)
         or die "nginx failed to start: $err$out";
+    $startup_output = "$out$err";
 
     for (1 .. 200) {
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
@@ -541,7 +543,8 @@ sub run_block {
 
     # give workers a moment to write what the request caused
     sleep 0.05;
-    check_logs($block, new_log(), $name);
+    check_logs($block, $startup_output . new_log(), $name);
+    $startup_output = '';
 }
 
 sub run_blocks {
