@@ -223,7 +223,8 @@ private:
     bool                              claim_busy_ = false;
     bool                              flush_busy_ = false;
     bool                              hinted_ = true;
-    bool                              more_ = false;
+    bool                              more_ = false;      /* fan-out */
+    bool                              backlog_ = true;    /* claims */
     ngx_msec_t                        last_poll_ = 0;
     ngx_msec_t                        oldest_result_ = 0;
 
@@ -345,8 +346,13 @@ Sender::Impl::tick()
             hinted_ = false;
             more_ = false;
             last_poll_ = ngx_current_msec;
+            backlog_ = true;
 
             fanout();
+        }
+
+        /* due deliveries are claimed as fast as the queue drains */
+        if (backlog_) {
             claim();
         }
     }
@@ -387,6 +393,7 @@ Sender::Impl::fanout()
             /* more chunks or notifications may wait; and deliveries do */
             fanned_out_ += created;
             more_ = true;
+            backlog_ = true;
         }
     });
 }
@@ -402,11 +409,12 @@ Sender::Impl::claim()
     size_t room = std::min(queue_->room(), claim_max);
 
     if (room == 0) {
-        /* back-pressure: the queue is full, senders drain it first */
+        /* back-pressure: the queue is full; claim once it drained */
         return;
     }
 
     claim_busy_ = true;
+    backlog_ = false;
 
     pool_->exec(db::sql::claim,
                 db::Params().add(static_cast<long long>(room))
@@ -422,7 +430,7 @@ Sender::Impl::claim()
         }
 
         if (static_cast<size_t>(PQntuples(o.result.get())) == room) {
-            more_ = true;
+            backlog_ = true;
         }
 
         claimed(std::move(o));
