@@ -519,7 +519,8 @@ sub run_block {
 
     if (defined $block->check) {
         my $cmd = expand($block->check);
-        my ($want, $like) = ($block->check_result, $block->check_like);
+        my $want = $block->check_result;     # scalar: a missing section
+        my $like = $block->check_like;       # returns an empty list
         $want =~ s/\n\z// if defined $want;
         $like =~ s/\n\z// if defined $like;
         my $got;
