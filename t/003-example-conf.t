@@ -25,4 +25,4 @@ GET /t
 /usr/sbin/nginx -t -p $TEST_NGINX_SERVROOT/ -c $TEST_NGINX_SERVROOT/example.conf \
     -g "pid $TEST_NGINX_SERVROOT/example.pid; error_log stderr;" 2>&1 | sed 's/^nginx: //'
 --- check_like
-the configuration file \S+example.conf syntax is ok\ntest is successful
+the configuration file \S+example.conf syntax is ok\nconfiguration file \S+example.conf test is successful
