@@ -243,6 +243,7 @@ struct Conn {
     Hook<Conn>            idle;             /* Impl::idle_, when parked */
     ngx_connection_t     *c;
     std::string           key;
+    std::string           peer_text;        /* "192.0.2.1:443" */
     bool                  tls;
     Phase                 phase = Phase::connecting;
     Exchange             *ex = nullptr;
@@ -747,6 +748,10 @@ Impl::start(Exchange *ex)
         if (conn != nullptr) {
             reuses_++;
             ex->resp.reused = true;
+
+            /* for errors and logs, as on a new connection */
+            ex->peer_text = conn->peer_text;
+
             attach(ex, conn);
             begin_send(conn);
             return;
@@ -983,6 +988,7 @@ Impl::new_conn(Exchange *ex, ngx_connection_t *c)
         try {
             conn = new Conn();
             conn->key = ex->key;
+            conn->peer_text = ex->peer_text;
 
         } catch (...) {
             delete conn;
@@ -1344,8 +1350,21 @@ Impl::read_response(Conn *conn)
 
     if (c->read->timedout) {
         c->timedout = 1;
-        read_failure(conn, "timed out (reading the response from "
-                           + ex->peer_text + ")");
+
+        std::string error = "timed out (reading the response from "
+                            + ex->peer_text + ")";
+
+        /*
+         * Not a stale keepalive connection (that one fails at once): the
+         * service has the request and is slow.  Sending it again would
+         * duplicate the message and double webpush_timeout.
+         */
+        if (!ex->headers_done) {
+            fail(ex, error);
+            return;
+        }
+
+        read_failure(conn, error);
         return;
     }
 

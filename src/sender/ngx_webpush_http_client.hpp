@@ -42,7 +42,8 @@
  * request to the same origin (scheme, host, port).  A request that fails
  * on a reused connection before any byte of the response arrived (the
  * service closed the idle connection meanwhile) is sent once more on a
- * fresh connection.  Idle connections are marked c->idle, so a graceful
+ * fresh connection; a timeout is not such a failure (the service has the
+ * request) and is never sent again.  Idle connections are marked c->idle, so a graceful
  * shutdown closes them at once; none is parked once the worker exits.
  *
  * Requests in flight are not cancelable: a graceful shutdown lets them
