@@ -561,8 +561,7 @@ build_rules(ngx_conf_t *cf, MainConf *mcf)
     rules.key_check = [](std::string_view p256dh, std::string_view auth,
                          std::string &reason)
     {
-        return crypto::SubscriptionKeys::parse(p256dh, auth, reason)
-               .has_value();
+        return crypto::SubscriptionKeys::check(p256dh, auth, reason);
     };
 
     objects->notification_rules.groups = rules.groups;

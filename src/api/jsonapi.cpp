@@ -253,7 +253,8 @@ std::string write_subscription(const SubscriptionResource& s,
 {
     json_t* a = json_object();
     set(a, "providerName", json_str(s.provider_name));
-    set(a, "payload", embed_json(s.payload_json));
+    set(a, "payload", s.payload ? json_incref(s.payload.get())
+                                : embed_json(s.payload_json));
     set(a, "localeName", opt_str(s.locale_name));
     set(a, "group", group_object(s.group_name, s.group_identifier));
     set(a, "expiredAt", json_str(s.expired_at));

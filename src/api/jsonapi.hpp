@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,6 +75,8 @@ struct SubscriptionResource {
     std::string uuid;
     std::string provider_name;
     std::string payload_json;                // as stored or as received
+    std::shared_ptr<json_t> payload;         // or already parsed: written
+                                             // as it is (no re-parse)
     std::optional<std::string> locale_name;  // null when absent
     std::string group_name;
     std::optional<std::string> group_identifier;

@@ -271,7 +271,8 @@ create_subscription(ngx_http_request_t *r, std::string &&body)
     /* what the reply needs once the row exists */
     api::SubscriptionResource reply;
     reply.provider_name = s.provider_name;
-    reply.payload_json = api::json_compact(s.payload.get());
+    reply.payload = std::shared_ptr<json_t>(json_incref(s.payload.get()),
+                                            json_decref);
     reply.locale_name = s.locale_name;
     reply.group_name = s.group_name;
     reply.group_identifier = s.group_identifier;

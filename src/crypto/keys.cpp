@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
 #include "crypto/base64.hpp"
@@ -335,37 +337,86 @@ try {
     return out_of_memory(reason);
 }
 
+bool
+SubscriptionKeys::decode(std::string_view p256dh_b64,
+                         std::string_view auth_b64, std::string &reason)
+{
+    std::optional<Bytes> point = base64_decode(p256dh_b64);
+    if (!point) {
+        reason = "p256dh is not valid base64";
+        return false;
+    }
+
+    if (point->size() != p256dh.size() || (*point)[0] != 0x04) {
+        reason = "p256dh is not a 65-byte uncompressed P-256 point";
+        return false;
+    }
+
+    std::optional<Bytes> secret = base64_decode(auth_b64);
+    if (!secret) {
+        reason = "auth is not valid base64";
+        return false;
+    }
+
+    if (secret->size() != auth.size()) {
+        reason = "auth must be 16 bytes (got " + std::to_string(secret->size())
+                 + ")";
+        return false;
+    }
+
+    std::copy(point->begin(), point->end(), p256dh.begin());
+    std::copy(secret->begin(), secret->end(), auth.begin());
+    return true;
+}
+
+bool
+SubscriptionKeys::check(std::string_view p256dh, std::string_view auth,
+                        std::string &reason)
+try {
+    SubscriptionKeys keys;
+
+    if (!keys.decode(p256dh, auth, reason)) {
+        return false;
+    }
+
+    // EC_POINT_oct2point() refuses points off the curve, as parse() does
+    // through the key manager, on a group and point made once per thread.
+    struct Curve {
+        EC_GROUP *group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+        EC_POINT *point = group ? EC_POINT_new(group) : nullptr;
+        ~Curve() { EC_POINT_free(point); EC_GROUP_free(group); }
+    };
+    thread_local Curve curve;
+
+    if (curve.point == nullptr) {
+        reason = ossl_failure("cannot create a P-256 point");
+        return false;
+    }
+
+    if (EC_POINT_oct2point(curve.group, curve.point, keys.p256dh.data(),
+                           keys.p256dh.size(), nullptr)
+        != 1)
+    {
+        ossl_clear_errors();
+        reason = "p256dh is not on the P-256 curve";
+        return false;
+    }
+
+    return true;
+} catch (...) {
+    out_of_memory(reason);
+    return false;
+}
+
 std::optional<SubscriptionKeys>
 SubscriptionKeys::parse(std::string_view p256dh, std::string_view auth,
                         std::string &reason)
 try {
     SubscriptionKeys keys;
 
-    std::optional<Bytes> point = base64_decode(p256dh);
-    if (!point) {
-        reason = "p256dh is not valid base64";
+    if (!keys.decode(p256dh, auth, reason)) {
         return std::nullopt;
     }
-
-    if (point->size() != keys.p256dh.size() || (*point)[0] != 0x04) {
-        reason = "p256dh is not a 65-byte uncompressed P-256 point";
-        return std::nullopt;
-    }
-
-    std::optional<Bytes> secret = base64_decode(auth);
-    if (!secret) {
-        reason = "auth is not valid base64";
-        return std::nullopt;
-    }
-
-    if (secret->size() != keys.auth.size()) {
-        reason = "auth must be 16 bytes (got " + std::to_string(secret->size())
-                 + ")";
-        return std::nullopt;
-    }
-
-    std::copy(point->begin(), point->end(), keys.p256dh.begin());
-    std::copy(secret->begin(), secret->end(), keys.auth.begin());
 
     EVP_PKEY *tmpl = p256_template();
     PkeyPtr pkey(tmpl != nullptr ? EVP_PKEY_dup(tmpl) : nullptr);

@@ -76,6 +76,17 @@ struct SubscriptionKeys {
     static std::optional<SubscriptionKeys> parse(std::string_view p256dh,
                                                  std::string_view auth,
                                                  std::string &reason);
+
+    // The same checks with the same reasons, without building a key: for
+    // validating a subscription that is only stored (the sender parses it
+    // when it encrypts).  About a tenth of parse()'s cost.
+    static bool check(std::string_view p256dh, std::string_view auth,
+                      std::string &reason);
+
+private:
+    // base64 and sizes; fills p256dh and auth
+    bool decode(std::string_view p256dh, std::string_view auth,
+                std::string &reason);
 };
 
 }  // namespace webpush::crypto

@@ -135,9 +135,13 @@ CREATE INDEX IF NOT EXISTS
     ON spy_push_notification_subscription_delivery_log
         (fk_push_notification_subscription);
 
--- the duplicate check of a subscription POST
-CREATE INDEX IF NOT EXISTS webpush_subscription_checksum
-    ON spy_push_notification_subscription (payload_checksum);
+-- the duplicate check of a subscription POST: all three columns, so the
+-- planner uses it even before the table has statistics
+DROP INDEX IF EXISTS webpush_subscription_checksum;
+CREATE INDEX IF NOT EXISTS webpush_subscription_duplicate
+    ON spy_push_notification_subscription
+        (payload_checksum, fk_push_notification_group,
+         fk_push_notification_provider);
 
 -- The group (name, identifier): found, or created under a lock on it, so
 -- that racing requests create it once even with a NULL identifier (for

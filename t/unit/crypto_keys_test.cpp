@@ -313,5 +313,21 @@ TEST(CryptoSubscription, RejectsWithReasons)
         EXPECT_FALSE(SubscriptionKeys::parse(c.p256dh, c.auth, reason))
             << c.reason;
         EXPECT_EQ(reason, c.reason);
+
+        // the lighter check used when subscribing agrees, reason and all
+        std::string check_reason;
+        EXPECT_FALSE(SubscriptionKeys::check(c.p256dh, c.auth, check_reason))
+            << c.reason;
+        EXPECT_EQ(check_reason, c.reason);
     }
+}
+
+TEST(CryptoSubscription, CheckAcceptsWhatParseAccepts)
+{
+    std::string reason;
+    EXPECT_TRUE(SubscriptionKeys::check(ua_public, ua_auth, reason)) << reason;
+    EXPECT_TRUE(SubscriptionKeys::check(
+        "BCVxsr7N/eNgVRqvHtD0zTZsEc6+VV+JvLexhqUzORcxaOzi6+AYWXvTBHm4bjyPjs7V"
+        "d8pZGH6SRpkNtoIAiw4=", "BTBZMqHH6r4Tts7J/aSIgg==", reason))
+        << reason;
 }
