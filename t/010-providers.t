@@ -7,15 +7,19 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
 
+defaults(
+    http_config => <<'EOC',
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO";
+EOC
+);
+
 run_tests();
 
 __DATA__
 
 === TEST 1: create a provider
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- init_sql
@@ -40,10 +44,6 @@ SELECT name, uuid ~ '^[0-9a-f-]{36}$', created_at IS NOT NULL FROM spy_push_noti
 web-push-php|t|t
 
 === TEST 2: the same name again is 5008
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -59,10 +59,6 @@ SELECT count(*) FROM spy_push_notification_provider
 1
 
 === TEST 3: an empty name is a wrong body (5400)
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -73,10 +69,6 @@ POST /push-notification-providers
 {"errors":[{"code":"5400","status":400,"message":"Wrong request body.","detail":"*"}]}
 
 === TEST 4: "0" is falsy as in PHP
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -87,10 +79,6 @@ POST /push-notification-providers
 "code":"5400"
 
 === TEST 5: a name over 255 characters is 5007
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request eval
@@ -106,10 +94,6 @@ utf8::encode($name);
  "message":"A push notification provider name must have length from 1 to 255 characters."}]}
 
 === TEST 6: 255 multi-byte characters are fine
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request eval
@@ -126,10 +110,6 @@ SELECT char_length(name) FROM spy_push_notification_provider WHERE name LIKE 'é
 255
 
 === TEST 7: not JSON
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -140,10 +120,6 @@ POST /push-notification-providers
 "code":"5400"
 
 === TEST 8: wrong data.type
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -154,10 +130,6 @@ POST /push-notification-providers
 "code":"5400"
 
 === TEST 9: SQL-looking names are stored as they are
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -170,10 +142,6 @@ SELECT count(*) FROM spy_push_notification_provider WHERE name LIKE 'x''); DROP%
 1
 
 === TEST 10: list, sorted by name descending, paged
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- init_sql
@@ -192,10 +160,6 @@ GET /push-notification-providers?sort=-name&page[offset]=1&page[limit]=1
  "links":{"self":"~/push-notification-providers\\?sort=-name&page\\[offset\\]=1&page\\[limit\\]=1$"}}
 
 === TEST 11: list sorted by uuid
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -205,10 +169,6 @@ GET /push-notification-providers?sort=uuid
 "name":"alpha".*"name":"beta".*"name":"gamma"
 
 === TEST 12: an unknown sort field is 400, never SQL
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -218,10 +178,6 @@ GET /push-notification-providers?sort=id_push_notification_provider;DROP
 "code":"5400"
 
 === TEST 13: get one
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -233,10 +189,6 @@ GET /push-notification-providers/00000000-0000-4000-8000-000000000003
  "links":{"self":"*"}}}
 
 === TEST 14: get an unknown one is 404 / 5001
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -246,10 +198,6 @@ GET /push-notification-providers/00000000-0000-4000-8000-0000000000ff
 {"errors":[{"code":"5001","status":404,"message":"The push notification provider was not found."}]}
 
 === TEST 15: a malformed id is 404 / 5001 too
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -259,10 +207,6 @@ GET /push-notification-providers/1%27%20OR%201=1
 "code":"5001"
 
 === TEST 16: rename
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -281,10 +225,6 @@ SELECT uuid, name FROM spy_push_notification_provider ORDER BY id_push_notificat
 00000000-0000-4000-8000-000000000003|delta
 
 === TEST 17: rename to its own name succeeds
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -293,10 +233,6 @@ PATCH /push-notification-providers/00000000-0000-4000-8000-000000000003
 --- error_code: 200
 
 === TEST 18: rename to another provider's name is 5008
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -307,10 +243,6 @@ PATCH /push-notification-providers/00000000-0000-4000-8000-000000000003
 "code":"5008"
 
 === TEST 19: rename an unknown provider is 5001
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -321,10 +253,6 @@ PATCH /push-notification-providers/00000000-0000-4000-8000-0000000000ff
 "code":"5001"
 
 === TEST 20: delete blocked by a subscription (5004) and a notification (5005): 207
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- init_sql
@@ -340,10 +268,6 @@ DELETE /push-notification-providers/00000000-0000-4000-8000-000000000001
  {"code":"5004","status":400,"message":"Unable to delete push notification provider while push notification subscription exists."}]}
 
 === TEST 21: delete blocked by a subscription only: 5004
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- init_sql
@@ -355,10 +279,6 @@ DELETE /push-notification-providers/00000000-0000-4000-8000-000000000001
 {"errors":[{"code":"5004","status":400,"message":"Unable to delete push notification provider while push notification subscription exists."}]}
 
 === TEST 22: delete
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -371,10 +291,6 @@ SELECT count(*) FROM spy_push_notification_provider WHERE name = 'beta'
 0
 
 === TEST 23: delete an unknown provider is 404 / 5001
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request
@@ -384,10 +300,6 @@ DELETE /push-notification-providers/00000000-0000-4000-8000-000000000002
 "code":"5001"
 
 === TEST 24: mounted under a prefix, links follow it
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /api/ { webpush_providers; }
 --- request
@@ -397,10 +309,6 @@ GET /api/push-notification-providers/00000000-0000-4000-8000-000000000003
 "self":"http://127\.0\.0\.1:\d+/api/push-notification-providers/00000000-0000-4000-8000-000000000003"
 
 === TEST 25: a method the collection does not have
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
 --- config
 location /push-notification-providers { webpush_providers; }
 --- request

@@ -11,6 +11,15 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
 
+defaults(
+    http_config => <<'EOC',
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
+webpush_postgres_timeout 1s;
+EOC
+);
+
 run_tests();
 
 __DATA__
@@ -18,11 +27,6 @@ __DATA__
 === TEST 1: a working database
 --- shell
 $TEST_TOP/t/bin/pgcluster start $TEST_NGINX_SERVROOT/pg fast >/dev/null
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
-webpush_postgres_timeout 1s;
 --- config
 location /push-notification-providers { webpush_providers; }
 location /push-notification-subscriptions { webpush_subscriptions; }
@@ -34,11 +38,6 @@ POST /push-notification-providers
 === TEST 2: the database stops: 503 in time, nothing crashes
 --- shell
 $TEST_TOP/t/bin/pgcluster stop $TEST_NGINX_SERVROOT/pg
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
-webpush_postgres_timeout 1s;
 --- config
 location /push-notification-providers { webpush_providers; }
 location /push-notification-subscriptions { webpush_subscriptions; }
@@ -55,11 +54,6 @@ webpush: database unavailable
 === TEST 3: the database is back: the same request succeeds
 --- shell
 $TEST_TOP/t/bin/pgcluster start $TEST_NGINX_SERVROOT/pg fast >/dev/null
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
-webpush_postgres_timeout 1s;
 --- config
 location /push-notification-providers { webpush_providers; }
 location /push-notification-subscriptions { webpush_subscriptions; }
@@ -80,11 +74,6 @@ done > $TEST_NGINX_SERVROOT/race.txt
 wait
 sort $TEST_NGINX_SERVROOT/race.txt | uniq -c | awk '{print $2 "x" $1}' \
     | paste -sd ' ' > $TEST_NGINX_SERVROOT/race-summary.txt
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
-webpush_postgres_timeout 1s;
 --- config
 location /push-notification-providers { webpush_providers; }
 location /push-notification-subscriptions { webpush_subscriptions; }
@@ -96,11 +85,6 @@ GET /race
 === TEST 5: the database stops for good: status still answers
 --- shell
 $TEST_TOP/t/bin/pgcluster stop $TEST_NGINX_SERVROOT/pg
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
-webpush_postgres_timeout 1s;
 --- config
 location /push-notification-providers { webpush_providers; }
 location /push-notification-subscriptions { webpush_subscriptions; }

@@ -9,6 +9,22 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
 
+defaults(
+    http_config => <<'EOC',
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO";
+webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
+webpush_timeout 5s;
+EOC
+    config => <<'EOC',
+location /api/ {
+    webpush_subscriptions;
+}
+location /api/push-notifications { webpush_notifications; }
+EOC
+);
+
 run_tests();
 
 __DATA__
@@ -20,17 +36,6 @@ node wpt.js start $TEST_PORT_A $TEST_NGINX_SERVROOT/pids/wpt.pid
 node wpt.js subscribe $TEST_PORT_A $TEST_VAPID_PUBLIC_KEY > $TEST_NGINX_SERVROOT/sub1.json
 node wpt.js subscribe $TEST_PORT_A $TEST_VAPID_PUBLIC_KEY > $TEST_NGINX_SERVROOT/sub2.json
 node wpt.js subscribe $TEST_PORT_A $TEST_VAPID_PUBLIC_KEY aesgcm > $TEST_NGINX_SERVROOT/sub3.json
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 5s;
---- config
-location /api/ {
-    webpush_subscriptions;
-}
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
 --- request
@@ -47,17 +52,6 @@ for i in 1 2 3; do
         http://127.0.0.1:$TEST_NGINX_PORT/api/push-notification-subscriptions
 done > $TEST_NGINX_SERVROOT/subscribed.txt
 grep -c 201 $TEST_NGINX_SERVROOT/subscribed.txt | grep -qx 3
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 5s;
---- config
-location /api/ {
-    webpush_subscriptions;
-}
-location /api/push-notifications { webpush_notifications; }
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"warehouse","identifier":"7"},"payload":{"title":"Picking list","body":"Order 42 is ready","url":"/orders/42"},"ttl":600,"urgency":"high","topic":"order-42"}}}
@@ -85,17 +79,6 @@ SELECT count(*) FROM spy_push_notification_subscription_delivery_log
 3
 
 === TEST 3: the delivery counts of the notification
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 5s;
---- config
-location /api/ {
-    webpush_subscriptions;
-}
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 UPDATE spy_push_notification SET uuid = 'd0000000-0000-4000-8000-000000000001';
 --- request
@@ -113,17 +96,6 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
 --- shell
 cd $TEST_TOP/t/node
 node wpt.js expire $TEST_PORT_A $(node -e "console.log(require('$TEST_NGINX_SERVROOT/sub1.json').clientHash)")
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 5s;
---- config
-location /api/ {
-    webpush_subscriptions;
-}
-location /api/push-notifications { webpush_notifications; }
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"warehouse","identifier":"7"},"payload":{"n":2}}}}
@@ -141,17 +113,6 @@ sent|2
 
 === TEST 5: a row inserted by someone else is sent too, not to the gone one
 # (the gone browser's last message is still the first notification)
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 5s;
---- config
-location /api/ {
-    webpush_subscriptions;
-}
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 INSERT INTO spy_push_notification
     SELECT 100, 'e0000000-0000-4000-8000-000000000001', fk_push_notification_group,

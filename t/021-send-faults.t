@@ -32,14 +32,8 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
 
-run_tests();
-
-__DATA__
-
-=== TEST 1: a notification with every option to the faulty push service
---- shell
-node $TEST_TOP/t/node/mock-push.js --port $TEST_PORT_A --pidfile $TEST_NGINX_SERVROOT/pids/mock.pid
---- http_config
+defaults(
+    http_config => <<'EOC',
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
 webpush_postgres "$TEST_PG_CONNINFO";
@@ -47,8 +41,19 @@ webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
 webpush_timeout 1s;
 webpush_max_attempts 3;
 webpush_message_ttl 1h;
---- config
+EOC
+    config => <<'EOC',
 location /api/push-notifications { webpush_notifications; }
+EOC
+);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a notification with every option to the faulty push service
+--- shell
+node $TEST_TOP/t/node/mock-push.js --port $TEST_PORT_A --pidfile $TEST_NGINX_SERVROOT/pids/mock.pid
 --- init_sql
 INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
 INSERT INTO spy_push_notification_group VALUES
@@ -83,16 +88,6 @@ POST /api/push-notifications
  "links":{"self":"*"}}}
 
 === TEST 2: 404 and 410 expire the subscription at once, no retry; no options: TTL is webpush_message_ttl, no Urgency, no Topic
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"dead","identifier":"1"},"payload":{"title":"dead","n":2}}}}
@@ -123,16 +118,6 @@ node mock-push.js log $TEST_PORT_A --path /push/ok/22 --fields status,ttl,urgenc
 201 TTL~3600 - - aes128gcm {"title":"dead","n":2}
 
 === TEST 3: aes128gcm on the wire: TTL, Urgency, Topic, Content-Type, "vapid t=, k=" with our key, JWT for the origin, a body that decrypts
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 5
 --- check
 cd $TEST_TOP/t/node
@@ -145,16 +130,6 @@ node mock-push.js log $TEST_PORT_A --path /push/ok/1 \
 201 TTL~600 high order-42 aes128gcm application/octet-stream vapid OUR-KEY http://127.0.0.1:PORT mailto:ops@example.com exp~12h - - {"title":"faults","n":1} -
 
 === TEST 4: aesgcm on the wire: "WebPush <JWT>", Crypto-Key dh and p256ecdsa, Encryption salt
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 5
 --- check
 cd $TEST_TOP/t/node
@@ -171,16 +146,6 @@ node mock-push.js log $TEST_PORT_A --path /push/ok/2 --fields h:crypto-key,h:enc
 dh=DH;p256ecdsa=OUR-KEY salt=SALT
 
 === TEST 5: 429 with Retry-After: 1: sent again no sooner than 1 s later, with a TTL shrunk by the wait
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 8
 --- sql
 SELECT state, attempts, last_status, coalesce(last_error, '-') FROM webpush_delivery
@@ -199,16 +164,6 @@ node mock-push.js log $TEST_PORT_A --path /push/ratelimit-1/3 --fields status,ga
 TTL shrank
 
 === TEST 6: 429 with Retry-After as an HTTP-date 4 s ahead: not sent again before that date
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 10
 --- sql
 SELECT state, attempts, last_status, coalesce(last_error, '-') FROM webpush_delivery
@@ -224,16 +179,6 @@ node mock-push.js log $TEST_PORT_A --path /push/ratelimitdate-1/17 --fields stat
 201 3-5.5s later
 
 === TEST 7: 500, 503, then 201: sent on the third attempt
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 10
 --- sql
 SELECT state, attempts, last_status, coalesce(last_error, '-') FROM webpush_delivery
@@ -249,16 +194,6 @@ node mock-push.js log $TEST_PORT_A --path /push/flaky-2/4 --fields status,error
 201 -
 
 === TEST 8: server errors beyond webpush_max_attempts: failed after exactly 3 attempts
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 10
 --- sql
 SELECT state, attempts, last_status, last_error FROM webpush_delivery
@@ -280,16 +215,6 @@ done
 500, attempts exhausted: 1
 
 === TEST 9: 413 and 403 fail at once, never retried
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 5
 --- sql
 SELECT fk_push_notification_subscription, state, attempts, last_status, last_error FROM webpush_delivery
@@ -306,16 +231,6 @@ node mock-push.js log $TEST_PORT_A --path /push/badjwt/7 --fields status,error
 403 -
 
 === TEST 10: slower than webpush_timeout: every attempt given up after 1 s, failed after 3; a slow answer within it is sent
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 15
 --- sql
 SELECT fk_push_notification_subscription, state, attempts, last_status,
@@ -337,16 +252,6 @@ node mock-push.js log $TEST_PORT_A --path /push/slow-200/8 --fields status,close
 201 -
 
 === TEST 11: a connection reset mid status line or mid headers, garbage instead of HTTP, a refused connection: retried
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 15
 --- sql
 SELECT fk_push_notification_subscription, state, attempts, last_status,
@@ -375,16 +280,6 @@ garbage/12 garbage garbage garbage
 garbage-1/15 garbage 201
 
 === TEST 12: bodies: chunked (delays between chunks, extensions, trailers), 200 kB, until close; a 100 Continue first: all sent
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 5
 --- sql
 SELECT fk_push_notification_subscription, state, attempts, last_status, coalesce(last_error, '-')
@@ -409,16 +304,6 @@ done
 /push/continue/42 201 -
 
 === TEST 13: a payload of the largest size allowed (3052 bytes) fits a push service's 4096-byte limit, both encodings
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- request eval
 "POST /api/push-notifications\n"
 . '{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"big","identifier":"1"},"payload":{"d":"'
@@ -436,16 +321,6 @@ done
 201 aesgcm 3070 - 3052
 
 === TEST 14: every delivery in its final state; the expired subscription was no target
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- eventually: 15
 --- sql
 SELECT d.fk_push_notification_subscription, d.state, d.attempts, d.last_status
@@ -506,16 +381,6 @@ node mock-push.js log $TEST_PORT_A --fields path,error | sort | uniq -c | awk '{
 /push/untilclose/41 1 -
 
 === TEST 15: the counts of the notification match the delivery states
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 UPDATE spy_push_notification SET uuid = 'd0000000-0000-4000-8000-000000000001'
 WHERE fk_push_notification_group = 1;
@@ -530,16 +395,6 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
  "links":{"self":"*"}}}
 
 === TEST 16: the dead group's counts
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 UPDATE spy_push_notification SET uuid = 'd0000000-0000-4000-8000-000000000002'
 WHERE fk_push_notification_group = 2;
@@ -554,16 +409,6 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000002
  "links":{"self":"*"}}}
 
 === TEST 17: the next notification to that group skips the gone subscriptions
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://127.0.0.1:$TEST_PORT_C;
-webpush_timeout 1s;
-webpush_max_attempts 3;
-webpush_message_ttl 1h;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"dead","identifier":"1"},"payload":{"title":"dead","n":3}}}}

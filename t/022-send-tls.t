@@ -25,6 +25,12 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
 
+defaults(
+    config => <<'EOC',
+location /api/push-notifications { webpush_notifications; }
+EOC
+);
+
 run_tests();
 
 __DATA__
@@ -52,8 +58,6 @@ webpush_timeout 2s;
 webpush_max_attempts 2;
 resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=300s;
 webpush_ssl_trusted_certificate $TEST_NGINX_SERVROOT/tls/ca.pem;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
 INSERT INTO spy_push_notification_group VALUES
@@ -114,8 +118,6 @@ webpush_timeout 2s;
 webpush_max_attempts 2;
 resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=300s;
 webpush_ssl_trusted_certificate $TEST_NGINX_SERVROOT/tls/other-ca.pem;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'ip', '1', '{"n":5}', 600, NULL, NULL);
 --- request
@@ -155,8 +157,6 @@ webpush_push_hosts 127.0.0.1:$TEST_PORT_B 127.0.0.2:$TEST_PORT_B push.test:$TEST
 webpush_timeout 2s;
 webpush_max_attempts 2;
 resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=300s;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'name', '1', '{"n":6}', 600, NULL, NULL);
 --- request
@@ -187,8 +187,6 @@ webpush_max_attempts 2;
 resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=300s;
 webpush_ssl_trusted_certificate $TEST_NGINX_SERVROOT/tls/other-ca.pem;
 webpush_ssl_verify off;
---- config
-location /api/push-notifications { webpush_notifications; }
 --- init_sql
 SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'wrongname', '1', '{"n":7}', 600, NULL, NULL);
 SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'wrongip', '1', '{"n":8}', 600, NULL, NULL);

@@ -19,8 +19,15 @@ package Test::Webpush;
 use Test::Base -Base;
 use Test::Webpush::Runner ();
 
-our @EXPORT = qw(run_tests blocks plan is ok like is_deeply diag
+our @EXPORT = qw(run_tests defaults blocks plan is ok like is_deeply diag
                  done_testing);
+
+# defaults(http_config => "...", config => "..."): sections a block does
+# not have itself
+sub defaults {
+    my %sections = @_;
+    Test::Webpush::Runner::set_defaults(%sections);
+}
 
 sub run_tests () {
     # the prefix, key and database exist before eval'd sections run

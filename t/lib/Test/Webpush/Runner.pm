@@ -6,6 +6,9 @@ package Test::Webpush::Runner;
 # started), one VAPID key per test file.
 #
 # Sections of a block:
+# Files may set defaults for the configuration sections with
+# defaults(http_config => ..., config => ...) before run_tests().
+#
 #   --- main_config        text in the main context
 #   --- http_config        text in the http block
 #   --- config             text in the server block
@@ -80,6 +83,18 @@ my $dbname;
 my $running_conf;
 my $log_offset = 0;
 my $startup_output = '';     # what nginx said on stderr while starting
+my %defaults;                # sections every block has unless it says
+
+sub set_defaults {
+    %defaults = (%defaults, @_);
+}
+
+# a section of the block, or the file's default for it
+sub section {
+    my ($block, $name) = @_;
+    my $value = $block->$name;
+    return defined $value ? $value : $defaults{$name};
+}
 
 sub servroot { $servroot }
 sub port { $port }
@@ -174,9 +189,9 @@ sub expand {
 sub render_conf {
     my ($block) = @_;
     my $level = $ENV{TEST_NGINX_LOG_LEVEL} || 'info';
-    my $main = expand($block->main_config);
-    my $http = expand($block->http_config);
-    my $server = expand($block->config);
+    my $main = expand(section($block, 'main_config'));
+    my $http = expand(section($block, 'http_config'));
+    my $server = expand(section($block, 'config'));
 
     return <<"EOF";
 load_module $MODULE;
@@ -438,7 +453,7 @@ sub run_block {
         start_nginx($conf);
         # the test database: other clusters are the block's own business
         wait_for_schema()
-            if ($block->http_config // '') =~ /\$TEST_PG_CONNINFO/;
+            if (section($block, 'http_config') // '') =~ /\$TEST_PG_CONNINFO/;
     } else {
         $log_offset = log_size();
     }
