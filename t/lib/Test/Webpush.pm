@@ -24,7 +24,7 @@ our @EXPORT = qw(run_tests defaults blocks plan is ok like is_deeply diag
 
 # defaults(http_config => "...", config => "..."): sections a block does
 # not have itself
-sub defaults {
+sub defaults (@) {
     my %sections = @_;
     Test::Webpush::Runner::set_defaults(%sections);
 }
