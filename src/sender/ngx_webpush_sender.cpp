@@ -222,6 +222,7 @@ private:
     bool                              fanout_busy_ = false;
     bool                              claim_busy_ = false;
     bool                              flush_busy_ = false;
+    bool                              closing_ = false;   /* destructor */
     bool                              hinted_ = true;
     bool                              more_ = false;      /* fan-out */
     bool                              backlog_ = true;    /* claims */
@@ -288,7 +289,11 @@ Sender::Impl::~Impl()
         ngx_delete_posted_event(&tick_);
     }
 
-    /* aborts what is in flight; its leases lapse and it is sent again */
+    /*
+     * Aborts what is in flight (its callbacks run now; nothing more is
+     * popped or written back): those leases lapse and they are sent again.
+     */
+    closing_ = true;
     http_.reset();
 }
 
@@ -679,6 +684,10 @@ Sender::Impl::answered(const queue::Delivery &d, PushResponse &&r)
 
     finish(d.delivery_id, decision.outcome, static_cast<int>(r.status),
            std::move(error), decision.delay_ms);
+
+    if (closing_) {
+        return;
+    }
 
     send_some();
 
