@@ -268,4 +268,4 @@ GET /status
   "popped":0,"full":0,"rejected":0,"corrupt":0},
  "sender":{"in_flight":0,"claimed":0,"fanned_out":0,"completed":0,
   "connections":0,"idle":0,"requests":0,"errors":0,"connects":0,
-  "reuses":0}}
+  "reuses":0,"origins":{}}}

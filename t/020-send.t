@@ -22,6 +22,7 @@ location /api/ {
     webpush_subscriptions;
 }
 location /api/push-notifications { webpush_notifications; }
+location = /status { webpush_status; }
 EOC
 );
 
@@ -136,3 +137,10 @@ done
 SELECT state, count(*) FROM webpush_delivery WHERE fk_push_notification = 100 GROUP BY state
 --- sql_result
 sent|2
+
+=== TEST 6: the node's counters: 7 sent, 1 gone; per-origin figures
+--- request
+GET /status
+--- error_code: 200
+--- response_body_like
+"queue":\{"depth":0,.*"in_flight":0,"sent":7,"failed":0,"retried":0,"gone":1,"expired":0,"pushed":8,"popped":8,.*"origins":\{("http://127\.0\.0\.1:\d+":\{"sent":\d+,"failed":0,"retried":0,"gone":[01],"no_answer":0\})?\}

@@ -110,8 +110,20 @@ struct Metric {
 };
 
 
+using Origins = std::vector<std::pair<std::string, sender::OriginStats>>;
+
+
+/* outcome name -> count of one origin, in a fixed order */
+std::vector<std::pair<const char *, uint64_t>>
+outcomes(const sender::OriginStats &o)
+{
+    return {{"sent", o.sent}, {"failed", o.failed}, {"retried", o.retried},
+            {"gone", o.gone}, {"no_answer", o.no_answer}};
+}
+
+
 std::vector<Metric>
-collect_metrics(MainConf *mcf)
+collect_metrics(MainConf *mcf, Origins &origins)
 {
     std::vector<Metric> m;
     Worker *w = worker();
@@ -181,6 +193,8 @@ collect_metrics(MainConf *mcf)
     if (w != nullptr && w->sender) {
         sender::SenderStats st = w->sender->stats();
 
+        origins = std::move(st.origins);
+
         m.push_back({"sender", "in_flight", "gauge",
                      "Push requests of this worker waiting for an answer.",
                      st.in_flight, false, false});
@@ -218,7 +232,7 @@ collect_metrics(MainConf *mcf)
 
 
 std::string
-prometheus(const std::vector<Metric> &metrics)
+prometheus(const std::vector<Metric> &metrics, const Origins &origins)
 {
     std::string text =
         "# HELP webpush_info Module build information.\n"
@@ -241,12 +255,27 @@ prometheus(const std::vector<Metric> &metrics)
                 + " " + std::to_string(m.value) + "\n";
     }
 
+    if (!origins.empty()) {
+        text += "# HELP webpush_origin_deliveries_total Outcomes of this "
+                "worker's push requests per push-service origin.\n"
+                "# TYPE webpush_origin_deliveries_total counter\n";
+    }
+
+    for (const auto &[origin, o] : origins) {
+        for (const auto &[outcome, n] : outcomes(o)) {
+            /* origins passed the allow-list: no quotes or backslashes */
+            text += "webpush_origin_deliveries_total{pid=\"" + pid
+                    + "\",origin=\"" + origin + "\",outcome=\"" + outcome
+                    + "\"} " + std::to_string(n) + "\n";
+        }
+    }
+
     return text;
 }
 
 
 std::string
-json_status(const std::vector<Metric> &metrics)
+json_status(const std::vector<Metric> &metrics, const Origins &origins)
 {
     JsonPtr doc(json_pack("{s:s, s:s, s:I}",
                           "version", NGX_HTTP_WEBPUSH_VERSION,
@@ -275,6 +304,27 @@ json_status(const std::vector<Metric> &metrics)
         }
     }
 
+    if (json_t *sender = json_object_get(doc.get(), "sender")) {
+        json_t *per_origin = json_object();
+
+        if (json_object_set_new(sender, "origins", per_origin) != 0) {
+            throw std::bad_alloc();
+        }
+
+        for (const auto &[origin, o] : origins) {
+            json_t *counts = json_object();
+
+            if (json_object_set_new(per_origin, origin.c_str(), counts) != 0) {
+                throw std::bad_alloc();
+            }
+
+            for (const auto &[outcome, n] : outcomes(o)) {
+                json_object_set_new(counts, outcome,
+                                    json_integer(static_cast<json_int_t>(n)));
+            }
+        }
+    }
+
     return dump(doc.get());
 }
 
@@ -293,15 +343,17 @@ status_handler(ngx_http_request_t *r, MainConf *mcf)
         return rc;
     }
 
-    std::vector<Metric> metrics = collect_metrics(mcf);
+    Origins origins;
+    std::vector<Metric> metrics = collect_metrics(mcf, origins);
 
     if (wants_prometheus(r)) {
         return send_reply(r, NGX_HTTP_OK,
                           "text/plain; version=0.0.4; charset=utf-8",
-                          prometheus(metrics));
+                          prometheus(metrics, origins));
     }
 
-    return send_reply(r, NGX_HTTP_OK, json_type, json_status(metrics));
+    return send_reply(r, NGX_HTTP_OK, json_type,
+                      json_status(metrics, origins));
 }
 
 } // namespace

@@ -18,6 +18,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 
@@ -34,6 +35,9 @@ constexpr ngx_msec_t  tick_interval = 20;
 /* deliveries per fan-out step and per claim */
 constexpr int         fanout_chunk = 2000;
 constexpr size_t      claim_max = 500;
+
+/* origins counted one by one; the rest (never, with an allow-list) as one */
+constexpr size_t      max_origins = 256;
 
 /* outcomes written back per statement, and the longest they wait */
 constexpr size_t      batch_max = 500;
@@ -200,7 +204,8 @@ private:
     void claimed(db::Outcome &&o);
     void send_some();
     void send(queue::Delivery &&d);
-    void answered(const queue::Delivery &d, PushResponse &&r);
+    void answered(const queue::Delivery &d, const std::string &origin,
+                  PushResponse &&r);
     void finish(uint64_t id, Outcome outcome, int status,
                 std::optional<std::string> error, int64_t delay_ms);
     void flush();
@@ -231,6 +236,8 @@ private:
 
     ngx_uint_t                        in_flight_ = 0;
     std::vector<Result>               results_;
+
+    std::unordered_map<std::string, OriginStats>  origins_;
 
     uint64_t                          claimed_ = 0;
     uint64_t                          fanned_out_ = 0;
@@ -638,17 +645,33 @@ Sender::Impl::send(queue::Delivery &&d)
     in_flight_++;
 
     http_->post(std::move(req),
-                [this, d = std::move(d)](PushResponse &&r) {
-        answered(d, std::move(r));
+                [this, d = std::move(d), origin = endpoint->origin]
+                (PushResponse &&r) {
+        answered(d, origin, std::move(r));
     });
 }
 
 
 void
-Sender::Impl::answered(const queue::Delivery &d, PushResponse &&r)
+Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
+    PushResponse &&r)
 {
     in_flight_--;
     queue_->in_flight(-1);
+
+    auto it = origins_.find(origin);
+
+    if (it == origins_.end()) {
+        it = origins_.emplace(origins_.size() < max_origins ? origin
+                                                            : "other",
+                              OriginStats{}).first;
+    }
+
+    OriginStats &per_origin = it->second;
+
+    if (r.status == 0) {
+        per_origin.no_answer++;
+    }
 
     int64_t now = now_ms();
     int64_t created_ms = d.deadline_ms - d.ttl * 1000LL;
@@ -680,6 +703,21 @@ Sender::Impl::answered(const queue::Delivery &d, PushResponse &&r)
                       "webpush: delivery %uL to %s: %s, %s",
                       d.delivery_id, d.endpoint.substr(0, 80).c_str(),
                       why.c_str(), decision.reason);
+    }
+
+    switch (decision.outcome) {
+    case Outcome::sent:
+        per_origin.sent++;
+        break;
+    case Outcome::gone:
+        per_origin.gone++;
+        break;
+    case Outcome::failed:
+        per_origin.failed++;
+        break;
+    case Outcome::retry:
+        per_origin.retried++;
+        break;
     }
 
     finish(d.delivery_id, decision.outcome, static_cast<int>(r.status),
@@ -807,6 +845,10 @@ Sender::Impl::stats() const
     s.connects = h.connects;
     s.reuses = h.reuses;
     s.tls_resumed = h.tls_resumed;
+
+    s.origins.assign(origins_.begin(), origins_.end());
+    std::sort(s.origins.begin(), s.origins.end(),
+              [](const auto &a, const auto &b) { return a.first < b.first; });
 
     return s;
 }

@@ -28,6 +28,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 
 namespace webpush {
@@ -45,6 +48,16 @@ class Queue;
 
 namespace sender {
 
+/* outcomes per push-service origin, this worker's */
+struct OriginStats {
+    uint64_t    sent;
+    uint64_t    failed;
+    uint64_t    retried;
+    uint64_t    gone;
+    uint64_t    no_answer;         /* transport errors and timeouts */
+};
+
+
 /* this worker's sender */
 struct SenderStats {
     uint64_t    claimed;           /* deliveries leased from the database */
@@ -59,6 +72,8 @@ struct SenderStats {
     uint64_t    connects;
     uint64_t    reuses;            /* requests on kept-alive connections */
     uint64_t    tls_resumed;
+
+    std::vector<std::pair<std::string, OriginStats>>  origins;
 };
 
 
