@@ -1,0 +1,299 @@
+/*
+ * webpush-sw.js: the service worker of the ngx_http_webpush_module client
+ * kit. webpush.js registers it (default /webpush-sw.js, scope /).
+ *
+ * push               shows a notification from the JSON payload
+ *                    {"title", "body", "icon", "badge", "image", "tag", "url"}
+ *                    (also the declarative form {"notification": {...,
+ *                    "navigate"}}); a payload that is not a JSON object is
+ *                    shown as the body text under a generic title, an empty
+ *                    one as the generic title alone. Open pages then get
+ *                    a message {type: 'webpush:notification', title,
+ *                    options}.
+ * notificationclick  focuses an open window showing the notification's url,
+ *                    or opens one (the url defaults to the worker's scope).
+ * pushsubscriptionchange
+ *                    re-subscribes with the same VAPID key, POSTs the new
+ *                    subscription for every group the page subscribed to
+ *                    and DELETEs the old uuids, using what webpush.js
+ *                    stored in IndexedDB ('webpush' / 'kv' / 'state').
+ *
+ * A site with its own service worker can use this one's handlers with
+ * importScripts('/webpush-sw.js') instead of registering it.
+ */
+'use strict';
+
+var WEBPUSH_DEFAULT_TITLE = 'New notification';
+var WEBPUSH_JSONAPI = 'application/vnd.api+json';
+
+// --- push -------------------------------------------------------------------
+
+function webpushText(value) {
+    return typeof value === 'string' ? value
+        : typeof value === 'number' ? String(value) : '';
+}
+
+// a url the notification may open: http(s), same site or not, made absolute
+function webpushUrl(value) {
+    var scope = self.registration.scope;
+    if (typeof value !== 'string' || value === '') {
+        return scope;
+    }
+    try {
+        var u = new URL(value, scope);
+        return u.protocol === 'https:' || u.protocol === 'http:' ? u.href
+                                                                 : scope;
+    } catch (e) {
+        return scope;
+    }
+}
+
+/* The notification to show for a push message's data (a PushMessageData or
+ * null): {title, options}. */
+function webpushNotificationFor(data) {
+    var text = '';
+    if (data) {
+        try {
+            text = data.text();
+        } catch (e) {
+            text = '';
+        }
+    }
+    var json = null;
+    if (text.trim() !== '') {
+        try {
+            json = JSON.parse(text);
+        } catch (e) {
+            json = null;
+        }
+    }
+
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+        var body = typeof json === 'string' ? json : text.trim();
+        return {
+            title: WEBPUSH_DEFAULT_TITLE,
+            options: {body: body, data: {url: webpushUrl(null)}}
+        };
+    }
+
+    // Declarative Web Push (and Apple's) nest it under "notification"
+    var n = json.notification && typeof json.notification === 'object'
+            ? json.notification : json;
+    var options = {
+        body: webpushText(n.body),
+        data: {url: webpushUrl(n.url || n.navigate || json.url),
+               payload: json}
+    };
+    ['icon', 'badge', 'image', 'tag', 'lang'].forEach(function (k) {
+        var v = webpushText(n[k]);
+        if (v !== '') {
+            options[k] = v;
+        }
+    });
+    if (options.tag) {
+        options.renotify = n.renotify === true;
+    }
+    if (n.requireInteraction === true) {
+        options.requireInteraction = true;
+    }
+    if (n.silent === true) {
+        options.silent = true;
+    }
+    return {
+        title: webpushText(n.title).trim() || WEBPUSH_DEFAULT_TITLE,
+        options: options
+    };
+}
+
+/* Shows the notification, then tells the open pages (a message
+ * {type: 'webpush:notification', title, options} on
+ * navigator.serviceWorker), e.g. to refresh what they display. */
+async function webpushShow(n) {
+    await self.registration.showNotification(n.title, n.options);
+    var windows = await self.clients.matchAll({type: 'window',
+                                               includeUncontrolled: true});
+    windows.forEach(function (c) {
+        c.postMessage({type: 'webpush:notification', title: n.title,
+                       options: n.options});
+    });
+}
+
+self.addEventListener('push', function (event) {
+    event.waitUntil(webpushShow(webpushNotificationFor(event.data)));
+});
+
+// --- notificationclick ------------------------------------------------------
+
+/* Focuses a window showing `url` or opens one; resolves to the client (null
+ * when the browser would not open a window). */
+async function webpushOpen(url) {
+    var windows = await self.clients.matchAll({type: 'window',
+                                               includeUncontrolled: true});
+    for (var i = 0; i < windows.length; i++) {
+        if (windows[i].url === url && 'focus' in windows[i]) {
+            return windows[i].focus();
+        }
+    }
+    return self.clients.openWindow(url);
+}
+
+self.addEventListener('notificationclick', function (event) {
+    var data = event.notification.data || {};
+    event.notification.close();
+    event.waitUntil(webpushOpen(webpushUrl(data.url)));
+});
+
+// --- pushsubscriptionchange -------------------------------------------------
+
+function webpushIdb(mode, fn) {
+    return new Promise(function (resolve, reject) {
+        var open = self.indexedDB.open('webpush', 1);
+        open.onupgradeneeded = function () {
+            open.result.createObjectStore('kv');
+        };
+        open.onerror = function () { reject(open.error); };
+        open.onsuccess = function () {
+            var db = open.result;
+            var tx = db.transaction('kv', mode);
+            var req = fn(tx.objectStore('kv'));
+            var result;
+            req.onsuccess = function () { result = req.result; };
+            tx.oncomplete = function () { db.close(); resolve(result); };
+            tx.onerror = tx.onabort = function () {
+                db.close();
+                reject(tx.error);
+            };
+        };
+    });
+}
+
+function webpushB64urlToBytes(s) {
+    var b64 = String(s).replace(/-/g, '+').replace(/_/g, '/');
+    while (b64.length % 4) {
+        b64 += '=';
+    }
+    var bin = atob(b64);
+    var out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) {
+        out[i] = bin.charCodeAt(i);
+    }
+    return out;
+}
+
+async function webpushApi(method, url, body) {
+    var init = {method: method, headers: {Accept: WEBPUSH_JSONAPI},
+                credentials: 'same-origin'};
+    if (body !== undefined) {
+        init.headers['Content-Type'] = WEBPUSH_JSONAPI;
+        init.body = JSON.stringify(body);
+    }
+    var res = await fetch(url, init);
+    var text = await res.text();
+    var doc = null;
+    try {
+        doc = text ? JSON.parse(text) : null;
+    } catch (e) {
+        doc = null;
+    }
+    if (!res.ok && !(method === 'DELETE' && res.status === 404)) {
+        var msg = doc && Array.isArray(doc.errors)
+            ? doc.errors.map(function (e) { return e.message; }).join('; ')
+            : '';
+        var err = new Error(method + ' ' + url + ': HTTP ' + res.status
+                            + (msg ? ' ' + msg : ''));
+        err.status = res.status;
+        err.code = doc && Array.isArray(doc.errors) && doc.errors.length
+                   ? String(doc.errors[0].code) : null;
+        throw err;
+    }
+    return doc;
+}
+
+/* Replaces the stored subscriptions by `newSub` (or a fresh one made with
+ * the old key when the browser gave none). Resolves to the new state. */
+async function webpushResubscribe(oldSub, newSub) {
+    var state = await webpushIdb('readonly', function (s) {
+        return s.get('state');
+    });
+    if (!state || !Array.isArray(state.records) || !state.records.length) {
+        return null;                // the page never subscribed a group
+    }
+
+    var sub = newSub;
+    if (!sub) {
+        var key = oldSub && oldSub.options
+                  && oldSub.options.applicationServerKey;
+        if (!key && state.applicationServerKey) {
+            key = webpushB64urlToBytes(state.applicationServerKey);
+        }
+        if (!key && state.keyUrl) {
+            var k = await webpushApi('GET', state.keyUrl);
+            key = webpushB64urlToBytes(k.publicKey);
+        }
+        sub = await self.registration.pushManager.subscribe({
+            userVisibleOnly: true, applicationServerKey: key
+        });
+    }
+    var json = typeof sub.toJSON === 'function' ? sub.toJSON() : sub;
+
+    var records = [];
+    for (var i = 0; i < state.records.length; i++) {
+        var r = state.records[i];
+        var base = r.apiBase.replace(/\/+$/, '')
+                   + '/push-notification-subscriptions';
+        var attributes = {providerName: r.providerName, group: r.group,
+                          payload: json};
+        if (r.localeName) {
+            attributes.localeName = r.localeName;
+        }
+        var doc;
+        try {
+            doc = await webpushApi('POST', base, {
+                data: {type: 'push-notification-subscriptions',
+                       attributes: attributes}
+            });
+        } catch (e) {
+            if (e.code === '5003') {
+                records.push(r);    // the server already has this one
+                continue;
+            }
+            throw e;
+        }
+        // the new row is stored: now the old one can go (404 is fine)
+        await webpushApi('DELETE', base + '/' + encodeURIComponent(r.uuid));
+        records.push(Object.assign({}, r, {
+            uuid: doc.data.id,
+            expiredAt: doc.data.attributes && doc.data.attributes.expiredAt
+                       || null
+        }));
+    }
+
+    state.records = records;
+    state.endpoint = json.endpoint;
+    state.updatedAt = Date.now();
+    await webpushIdb('readwrite', function (s) {
+        return s.put(state, 'state');
+    });
+    var windows = await self.clients.matchAll({type: 'window',
+                                               includeUncontrolled: true});
+    windows.forEach(function (c) {
+        c.postMessage({type: 'webpush:state', state: state});
+    });
+    return state;
+}
+
+self.addEventListener('pushsubscriptionchange', function (event) {
+    event.waitUntil(webpushResubscribe(event.oldSubscription || null,
+                                       event.newSubscription || null));
+});
+
+// --- lifecycle --------------------------------------------------------------
+
+// a new version takes over at once; it keeps no caches to migrate
+self.addEventListener('install', function () {
+    self.skipWaiting();
+});
+
+self.addEventListener('activate', function (event) {
+    event.waitUntil(self.clients.claim());
+});

@@ -1,0 +1,156 @@
+# The client kit, the demo pages and the service worker in a real browser:
+# Debian's Chromium driven by npm playwright-core (t/node). The node
+# scripts in t/browser/ print TAP; this file starts nginx with the module,
+# serving client/ and the module's locations, runs each script and reports
+# it as a subtest.
+#
+# Needs /usr/bin/chromium (skipped without it), node and t/node's npm
+# packages; click.test.js also needs Xvfb and xdotool (skipped without).
+# Screenshots go to build/screenshots/. Run alone with
+#   t/bin/with-postgres prove -v t/050-browser.t
+#
+# The JSON:API locations are configured only for the directives the module
+# knows (probed with nginx -t); subscribe.test.js says why it skips.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use IPC::Run ();
+use TAP::Parser;
+use Test::More;
+use Test::Webpush::Runner ();
+
+my $top = Test::Webpush::Runner::top();
+my $chromium = $ENV{CHROMIUM} || '/usr/bin/chromium';
+
+plan skip_all => "$chromium is absent (apt-get install chromium)"
+    unless -x $chromium;
+plan skip_all => 'node is absent'
+    unless grep { -x "$_/node" } split /:/, $ENV{PATH};
+plan skip_all => 'npm playwright-core is not installed in t/node'
+                 . ' (make -f Makefile.wrapper deps)'
+    unless -d "$top/t/node/node_modules/playwright-core";
+
+Test::Webpush::Runner::setup();
+my $servroot = Test::Webpush::Runner::servroot();
+my $wpt_port = Test::Webpush::Runner::free_port();
+
+{
+    package Browser::Block;
+    sub new { my ($c, %a) = @_; return bless {%a}, $c }
+    sub main_config { return $_[0]{main_config} }
+    sub http_config { return $_[0]{http_config} }
+    sub config { return $_[0]{config} }
+}
+
+my $http = join "\n",
+    'include /etc/nginx/mime.types;',
+    'webpush_vapid_key $TEST_VAPID_KEY;',
+    'webpush_vapid_subject mailto:ops@example.com;', '';
+
+my $server = join "\n",
+    'location / { root $TEST_TOP/client; }',
+    'location = /webpush/vapid-public-key { webpush_vapid_public_key; }', '';
+
+# the JSON:API endpoints, each where the module knows its directive
+my %api = (
+    webpush_subscriptions => '/api/push-notification-subscriptions',
+    webpush_providers     => '/api/push-notification-providers',
+    webpush_notifications => '/api/push-notifications',
+);
+my @missing;
+if ($ENV{TEST_PG_DIR}) {
+    my $pg = join "\n",
+        'webpush_postgres "$TEST_PG_CONNINFO";',
+        "webpush_push_hosts default http://127.0.0.1:$wpt_port;", '';
+    my @known = grep { knows($_, $pg) } sort keys %api;
+    @missing = grep { my $d = $_; !grep { $_ eq $d } @known } sort keys %api;
+    if (@known) {
+        $http .= $pg;
+        $server .= "location $api{$_} { $_; }\n" for @known;
+    }
+} else {
+    @missing = ('TEST_PG_DIR unset: run under t/bin/with-postgres');
+}
+
+sub conf {
+    my ($h, $s) = @_;
+    return Test::Webpush::Runner::render_conf(
+        Browser::Block->new(http_config => $h, config => $s));
+}
+
+# does "nginx -t" accept the directive? (unknown directive = not built yet)
+sub knows {
+    my ($directive, $pg) = @_;
+    Test::Webpush::Runner::write_conf(
+        conf($http . $pg, "location /probe { $directive; }"));
+    my ($out, $err) = ('', '');
+    IPC::Run::run([Test::Webpush::Runner::nginx_cmd('-t')], '<', \undef,
+                  '>', \$out, '2>', \$err);
+    return "$out$err" !~ /unknown directive "\Q$directive\E"/;
+}
+
+Test::Webpush::Runner::start_nginx(conf($http, $server));
+my $base = 'http://127.0.0.1:' . Test::Webpush::Runner::port();
+
+my %env = (
+    WEBPUSH_BASE_URL => $base,
+    CHROMIUM         => $chromium,
+    SCREENSHOT_DIR   => "$top/build/screenshots",
+    WPT_PORT         => $wpt_port,
+    WEBPUSH_API_NOTE => @missing ? 'not configured here: '
+                                   . join(', ', @missing) : '',
+    $ENV{TEST_PG_DIR}
+        ? (TEST_PG_CONNINFO => Test::Webpush::Runner::pg_conninfo()) : (),
+);
+
+for my $script (qw(sw kit click subscribe)) {
+    run_node("$top/t/browser/$script.test.js");
+}
+
+# the module said nothing alarming while the browser used it
+{
+    open my $fh, '<', "$servroot/logs/error.log" or die $!;
+    local $/;
+    my $log = <$fh> // '';
+    my @bad = grep { /\[(alert|crit|emerg)\]|exited on signal/ }
+              split /\n/, $log;
+    ok(!@bad, 'no alert, crit, emerg or crash in error.log')
+        or diag(join "\n", @bad);
+}
+
+done_testing();
+
+# runs a node script and turns its TAP into a subtest
+sub run_node {
+    my ($script) = @_;
+    (my $name = $script) =~ s{.*/}{};
+    local @ENV{keys %env} = values %env;
+    subtest $name => sub {
+        my $parser = TAP::Parser->new({exec => ['node', $script]});
+        my $tests = 0;
+        while (my $r = $parser->next) {
+            if ($r->is_plan && $r->directive eq 'SKIP') {
+                plan skip_all => $r->explanation;
+            } elsif ($r->is_test) {
+                $tests++;
+                my $desc = $r->description;
+                $desc =~ s/^-\s*//;
+                if ($r->has_skip) {
+                    SKIP: { skip $r->explanation, 1 }
+                } else {
+                    ok($r->is_actual_ok, $desc);
+                }
+            } elsif ($r->is_comment) {
+                note($r->as_string);
+            }
+        }
+        my $exit = $parser->exit;
+        ok(0, "$name exited with status $exit")
+            if $exit && !$parser->failed;
+        ok(0, "$name ran no test") unless $tests;
+        done_testing();
+    };
+}
