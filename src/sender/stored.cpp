@@ -40,7 +40,10 @@ std::optional<StoredSubscription> parse_stored_subscription(
     const char* p256dh = string_member(obj, "publicKey");
     const char* auth = string_member(obj, "authToken");
 
-    if (p256dh == nullptr || auth == nullptr) {
+    // As the subscription validator chooses: the pair only when both are
+    // non-empty strings, else "keys" (the key check ran on those).
+    if (p256dh == nullptr || auth == nullptr || *p256dh == '\0'
+        || *auth == '\0') {
         json_t* keys = json_object_get(obj, "keys");
         p256dh = string_member(keys, "p256dh");
         auth = string_member(keys, "auth");
