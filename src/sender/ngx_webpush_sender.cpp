@@ -32,6 +32,13 @@ constexpr ngx_msec_t  poll_interval = 1000;
 /* the loop's own rhythm: queue pops and result batches */
 constexpr ngx_msec_t  tick_interval = 20;
 
+/*
+ * Deliveries encrypted and posted in one go (~50 µs each): more waits for
+ * the next turn of the event loop, so that a big fan-out does not hold up
+ * the worker's other connections.
+ */
+constexpr size_t      send_batch = 16;
+
 /* deliveries per fan-out step and per claim */
 constexpr int         fanout_chunk = 2000;
 constexpr size_t      claim_max = 500;
@@ -337,11 +344,8 @@ Sender::Impl::on_tick(ngx_event_t *ev) noexcept
                       "webpush: sender: %s", e.what());
     }
 
-    if (!impl->exiting()) {
-        if (impl->tick_.timer_set) {
-            ngx_del_timer(&impl->tick_);
-        }
-
+    /* send_some() may have asked for an early turn */
+    if (!impl->exiting() && !impl->tick_.timer_set) {
         ngx_add_timer(&impl->tick_, tick_interval);
     }
 }
@@ -524,7 +528,8 @@ Sender::Impl::send_some()
     }
 
     std::vector<queue::Delivery> batch;
-    size_t n = queue_->pop(batch, limit - in_flight_);
+    size_t n = queue_->pop(batch, std::min<size_t>(limit - in_flight_,
+                                                   send_batch));
 
     if (n == 0) {
         return;
@@ -534,6 +539,17 @@ Sender::Impl::send_some()
 
     for (auto &d : batch) {
         send(std::move(d));
+    }
+
+    /* more to send: come back after the event loop had its turn */
+    if (n == send_batch && in_flight_ < limit && !queue_->empty()
+        && !closing_ && !exiting())
+    {
+        if (tick_.timer_set) {
+            ngx_del_timer(&tick_);
+        }
+
+        ngx_add_timer(&tick_, 1);
     }
 }
 
