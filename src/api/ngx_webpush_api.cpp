@@ -40,6 +40,20 @@ flag(const PGresult *res, int row, int col)
 }
 
 
+constexpr const char  *subscription_not_found =
+    "Push notification subscription not found.";
+constexpr const char  *notification_not_found = "Push notification not found.";
+
+
+/* a subscription or notification that does not exist (the reference has
+ * no code for these: its API cannot address them) */
+ngx_int_t
+item_not_found(ngx_http_request_t *r, const char *message)
+{
+    return send_error(r, api::custom_error("404", 404, message));
+}
+
+
 ngx_int_t
 provider_not_found(ngx_http_request_t *r)
 {
@@ -325,8 +339,7 @@ delete_subscription(ngx_http_request_t *r, std::string_view id)
         }
 
         if (!flag(o.result.get(), 0, 0)) {
-            return send_error(r, api::custom_error(
-                "404", 404, "Push notification subscription not found."));
+            return item_not_found(r, subscription_not_found);
         }
 
         return send_reply(r, NGX_HTTP_NO_CONTENT, json_api_type, "");
@@ -463,8 +476,7 @@ get_notification(ngx_http_request_t *r, std::string_view id)
         const PGresult *res = o.result.get();
 
         if (PQntuples(res) == 0) {
-            return send_error(r, api::custom_error(
-                "404", 404, "Push notification not found."));
+            return item_not_found(r, notification_not_found);
         }
 
         MainConf *mcf = main_conf(r);
@@ -557,11 +569,19 @@ providers_handler(ngx_http_request_t *r)
 }
 
 
+namespace {
+
+/*
+ * The shape subscriptions and notifications share: POST on the collection
+ * creates, one method on an item (addressed by a uuid) reads or deletes.
+ */
 ngx_int_t
-notifications_handler(ngx_http_request_t *r)
+route(ngx_http_request_t *r, std::string_view type, BodyHandler create,
+    ngx_uint_t item_methods,
+    ngx_int_t (*item)(ngx_http_request_t *r, std::string_view id),
+    const char *missing)
 {
-    api::ResourcePath path = api::parse_resource_path(
-                                 to_view(r->uri), api::kTypeNotifications);
+    api::ResourcePath path = api::parse_resource_path(to_view(r->uri), type);
 
     if (path.kind == api::ResourcePath::NotFound) {
         return not_found(r);
@@ -572,10 +592,10 @@ notifications_handler(ngx_http_request_t *r)
             return NGX_HTTP_NOT_ALLOWED;
         }
 
-        return read_body(r, create_notification);
+        return read_body(r, create);
     }
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+    if (!(r->method & item_methods)) {
         return NGX_HTTP_NOT_ALLOWED;
     }
 
@@ -584,48 +604,32 @@ notifications_handler(ngx_http_request_t *r)
         return rc;
     }
 
+    /* a malformed id names nothing: no need to ask the database */
     if (!api::uuid_syntax_ok(path.id)) {
-        return send_error(r, api::custom_error(
-            "404", 404, "Push notification not found."));
+        return item_not_found(r, missing);
     }
 
-    return get_notification(r, path.id);
+    return item(r, path.id);
+}
+
+} // namespace
+
+
+ngx_int_t
+notifications_handler(ngx_http_request_t *r)
+{
+    return route(r, api::kTypeNotifications, create_notification,
+                 NGX_HTTP_GET|NGX_HTTP_HEAD, get_notification,
+                 notification_not_found);
 }
 
 
 ngx_int_t
 subscriptions_handler(ngx_http_request_t *r)
 {
-    api::ResourcePath path = api::parse_resource_path(
-                                 to_view(r->uri), api::kTypeSubscriptions);
-
-    if (path.kind == api::ResourcePath::NotFound) {
-        return not_found(r);
-    }
-
-    if (path.kind == api::ResourcePath::Collection) {
-        if (r->method != NGX_HTTP_POST) {
-            return NGX_HTTP_NOT_ALLOWED;
-        }
-
-        return read_body(r, create_subscription);
-    }
-
-    if (r->method != NGX_HTTP_DELETE) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    ngx_int_t rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (!api::uuid_syntax_ok(path.id)) {
-        return send_error(r, api::custom_error(
-            "404", 404, "Push notification subscription not found."));
-    }
-
-    return delete_subscription(r, path.id);
+    return route(r, api::kTypeSubscriptions, create_subscription,
+                 NGX_HTTP_DELETE, delete_subscription,
+                 subscription_not_found);
 }
 
 } // namespace webpush
