@@ -20,12 +20,7 @@ namespace webpush::db {
 const std::string &
 schema_sql()
 {
-    static const std::string  script = R"SQL(
-BEGIN;
-
--- one migrating session at a time across workers and nodes ("webpush")
-SELECT pg_advisory_xact_lock(8675309001);
-
+    static const std::string  ddl = R"SQL(
 CREATE TABLE IF NOT EXISTS webpush_schema_version (
     version     integer NOT NULL PRIMARY KEY,
     applied_at  timestamptz NOT NULL DEFAULT now()
@@ -464,6 +459,11 @@ BEGIN
             fanout_done = NOT v_limit_reached
         WHERE fk_push_notification = v_id;
 
+    -- deliveries are due: every worker of every node may claim them now
+    IF v_count > 0 THEN
+        PERFORM pg_notify('webpush', '');
+    END IF;
+
     RETURN v_count;
 END
 $fn$;
@@ -569,9 +569,35 @@ $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (1), (2)
     ON CONFLICT (version) DO NOTHING;
-
-COMMIT;
 )SQL";
+
+    /*
+     * Every worker runs this when it starts (a respawn, a reload, another
+     * node), often while others are sending.  The DDL takes table locks
+     * even when there is nothing to do (CREATE INDEX IF NOT EXISTS: a
+     * ShareLock on the table; DROP TRIGGER: an AccessExclusiveLock), which
+     * blocks webpush_complete() and deadlocks with it; so it runs only
+     * when this exact script has not run on the database before.
+     */
+    static const std::string  script =
+        "BEGIN;\n"
+        /* one migrating session at a time across workers and nodes */
+        "SELECT pg_advisory_xact_lock(8675309001);\n"
+        "CREATE TABLE IF NOT EXISTS webpush_schema_script (\n"
+        "    md5         text NOT NULL PRIMARY KEY,\n"
+        "    applied_at  timestamptz NOT NULL DEFAULT now());\n"
+        "DO $webpush_setup$\n"
+        "DECLARE\n"
+        "    v_ddl  constant text := $webpush_ddl$" + ddl + "$webpush_ddl$;\n"
+        "BEGIN\n"
+        "    IF NOT EXISTS (SELECT 1 FROM webpush_schema_script s\n"
+        "                   WHERE s.md5 = md5(v_ddl)) THEN\n"
+        "        EXECUTE v_ddl;\n"
+        "        INSERT INTO webpush_schema_script (md5) VALUES (md5(v_ddl));\n"
+        "    END IF;\n"
+        "END\n"
+        "$webpush_setup$;\n"
+        "COMMIT;\n";
 
     return script;
 }

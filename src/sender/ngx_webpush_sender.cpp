@@ -204,6 +204,7 @@ private:
     };
 
     static void on_tick(ngx_event_t *ev) noexcept;
+    static void on_turn(ngx_event_t *ev) noexcept;
 
     void tick();
     void fanout();
@@ -229,6 +230,8 @@ private:
     RandomSource                      random_ = default_random();
 
     ngx_event_t                       tick_;
+    ngx_event_t                       turn_;      /* the next loop turn */
+    size_t                            sent_this_turn_ = 0;
     ngx_connection_t                  tick_conn_;
 
     bool                              fanout_busy_ = false;
@@ -249,6 +252,9 @@ private:
     uint64_t                          claimed_ = 0;
     uint64_t                          fanned_out_ = 0;
     uint64_t                          completed_ = 0;
+
+    /* deliveries this node keeps queued at most (see claim()) */
+    size_t                            backlog_max_ = 0;
 };
 
 
@@ -257,6 +263,13 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     : log_(cycle->log), mcf_(mcf), pool_(pool), queue_(queue)
 {
     std::string reason;
+
+    auto *ccf = reinterpret_cast<ngx_core_conf_t *>(
+                    ngx_get_conf(cycle->conf_ctx, ngx_core_module));
+    ngx_int_t workers = ccf != nullptr && ccf->worker_processes > 0
+                        ? ccf->worker_processes : 1;
+
+    backlog_max_ = 2 * mcf->concurrency * static_cast<size_t>(workers);
 
     encryptor_ = crypto::Encryptor::create(reason);
     if (!encryptor_) {
@@ -290,6 +303,11 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     tick_.handler = on_tick;
     tick_.log = cycle->log;
     tick_.cancelable = 1;
+
+    ngx_memzero(&turn_, sizeof(ngx_event_t));
+    turn_.data = &tick_conn_;
+    turn_.handler = on_turn;
+    turn_.log = cycle->log;
 }
 
 
@@ -301,6 +319,10 @@ Sender::Impl::~Impl()
 
     if (tick_.posted) {
         ngx_delete_posted_event(&tick_);
+    }
+
+    if (turn_.posted) {
+        ngx_delete_posted_event(&turn_);
     }
 
     /*
@@ -344,9 +366,39 @@ Sender::Impl::on_tick(ngx_event_t *ev) noexcept
                       "webpush: sender: %s", e.what());
     }
 
-    /* send_some() may have asked for an early turn */
-    if (!impl->exiting() && !impl->tick_.timer_set) {
+    /*
+     * A shutting-down worker keeps ticking while outcomes wait to be
+     * written back: they were sent, and lost they would be sent again
+     * when their leases lapse.
+     */
+    if ((!impl->exiting() || !impl->results_.empty())
+        && !impl->tick_.timer_set)
+    {
+        impl->tick_.cancelable = impl->results_.empty() ? 1 : 0;
         ngx_add_timer(&impl->tick_, tick_interval);
+    }
+}
+
+
+/* a new turn of the event loop: send what the last one left */
+void
+Sender::Impl::on_turn(ngx_event_t *ev) noexcept
+{
+    auto *impl = static_cast<Impl *>(
+                     static_cast<ngx_connection_t *>(ev->data)->data);
+
+    impl->sent_this_turn_ = 0;
+
+    if (impl->closing_) {
+        return;
+    }
+
+    try {
+        impl->send_some();
+
+    } catch (const std::exception &e) {
+        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
+                      "webpush: sender: %s", e.what());
     }
 }
 
@@ -422,7 +474,14 @@ Sender::Impl::claim()
         return;
     }
 
-    size_t room = std::min(queue_->room(), claim_max);
+    /*
+     * Claim what this node's workers start soon (twice what they keep in
+     * flight), not what fits in the queue: a node that queued a whole
+     * fan-out would leave other nodes idle and sit on the leases.
+     */
+    size_t depth = queue_->depth();
+    size_t want = depth < backlog_max_ ? backlog_max_ - depth : 0;
+    size_t room = std::min({queue_->room(), claim_max, want});
 
     if (room == 0) {
         /* back-pressure: the queue is full; claim once it drained */
@@ -527,29 +586,35 @@ Sender::Impl::send_some()
         return;
     }
 
+    /*
+     * At most send_batch per turn of the event loop, counted over every
+     * caller: a burst of answers calls send_some() once per answer.  The
+     * rest goes out in the next turn (ngx_posted_next_events: after the
+     * next epoll_wait, which then does not block).
+     */
+    if (sent_this_turn_ >= send_batch) {
+        return;
+    }
+
     std::vector<queue::Delivery> batch;
     size_t n = queue_->pop(batch, std::min<size_t>(limit - in_flight_,
-                                                   send_batch));
+                                                   send_batch
+                                                   - sent_this_turn_));
 
     if (n == 0) {
         return;
     }
 
+    if (sent_this_turn_ == 0 && !turn_.posted) {
+        ngx_post_event(&turn_, &ngx_posted_next_events);
+    }
+
+    sent_this_turn_ += n;
+
     queue_->in_flight(static_cast<int64_t>(n));
 
     for (auto &d : batch) {
         send(std::move(d));
-    }
-
-    /* more to send: come back after the event loop had its turn */
-    if (n == send_batch && in_flight_ < limit && !queue_->empty()
-        && !closing_ && !exiting())
-    {
-        if (tick_.timer_set) {
-            ngx_del_timer(&tick_);
-        }
-
-        ngx_add_timer(&tick_, 1);
     }
 }
 
@@ -774,6 +839,9 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
         oldest_result_ = ngx_current_msec;
     }
 
+    /* pending outcomes keep a gracefully exiting worker alive (on_tick) */
+    tick_.cancelable = 0;
+
     results_.push_back({id, outcome_name(outcome), status, std::move(error),
                         delay_ms});
 }
@@ -830,10 +898,22 @@ Sender::Impl::flush()
             results_.insert(results_.begin(),
                             std::make_move_iterator(batch.begin()),
                             std::make_move_iterator(batch.end()));
+
+            /* and try again, also when shutting down (see on_tick) */
+            tick_.cancelable = 0;
+
+            if (exiting() && !tick_.timer_set) {
+                ngx_add_timer(&tick_, tick_interval);
+            }
+
             return;
         }
 
         completed_ += batch.size();
+
+        if (results_.empty()) {
+            tick_.cancelable = 1;
+        }
 
         if (!results_.empty() && exiting()) {
             flush();

@@ -1,0 +1,149 @@
+# Two nginx instances with the module on one database share a fan-out
+# (issue 5, INTERFACE.md §5): every delivery is made once, and both
+# instances did part of the work.
+#
+# Node A is the harness's nginx; node B is a second master started here
+# under its own prefix from A's generated nginx.conf (another port, the
+# same database, the same VAPID key).  The push service is a stock nginx
+# (bench/fanout/mock-push) logging one "$request_uri $status" line per
+# request: each subscription has its own endpoint /push/<id>.
+#
+# Which node did what: the nodes connect with different application_name
+# values, and a test-only trigger on webpush_delivery records the
+# application_name of the session that changes a row's state.  A node
+# claims rows into its own shared-memory queue and its workers write the
+# outcomes back, so the session that moved a row to 'sent' is that of the
+# node that sent it.  (The mock cannot tell the nodes apart: same source
+# address, same requests; webpush_status shows no send counters.)
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Webpush;
+
+defaults(
+    http_config => <<'EOC',
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO application_name=node-a";
+webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
+webpush_timeout 2s;
+webpush_lease 10s;
+EOC
+    config => <<'EOC',
+location /api/push-notifications { webpush_notifications; }
+location = /status { webpush_status; }
+location = /ping { return 200 "pong\n"; }
+EOC
+);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: node A, 5,000 subscriptions, a mock push service
+--- shell
+mkdir -p $TEST_NGINX_SERVROOT/mock
+$TEST_TOP/bench/fanout/mock-push start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
+    > $TEST_NGINX_SERVROOT/pids/mock.pid
+--- init_sql
+INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
+INSERT INTO spy_push_notification_group VALUES (1, '00000000-0000-4000-8000-000000000002', 'warehouse', '1', now(), now());
+INSERT INTO spy_push_notification_subscription
+SELECT i, gen_random_uuid()::text, 1, 1, NULL, p, md5(p),
+       now() + interval '7 days', now(), now()
+FROM (SELECT i, '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
+      FROM generate_series(1, 5000) AS i) s;
+CREATE TABLE t_transition (delivery bigint, state text, node text);
+CREATE FUNCTION t_transition() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO t_transition
+        VALUES (NEW.id, NEW.state, current_setting('application_name'));
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER t_transition AFTER UPDATE ON webpush_delivery FOR EACH ROW
+    WHEN (NEW.state IS DISTINCT FROM OLD.state) EXECUTE FUNCTION t_transition();
+--- request
+GET /ping
+--- error_code: 200
+--- sql
+SELECT count(*) FROM spy_push_notification_subscription
+--- sql_result
+5000
+
+=== TEST 2: node B starts on the same database
+# both workers of each node connect (webpush_postgres_pool 2 each)
+--- shell
+b=$TEST_NGINX_SERVROOT/node-b
+mkdir -p $b/conf $b/logs $b/temp
+sed -e 's/listen 127\.0\.0\.1:$TEST_NGINX_PORT;/listen 127.0.0.1:$TEST_PORT_B;/' \
+    -e 's/application_name=node-a/application_name=node-b/' \
+    $TEST_NGINX_SERVROOT/conf/nginx.conf > $b/conf/nginx.conf
+grep -q 'listen 127.0.0.1:$TEST_PORT_B;' $b/conf/nginx.conf
+grep -q 'application_name=node-b' $b/conf/nginx.conf
+${TEST_NGINX_BINARY:-/usr/sbin/nginx} -p $b/ -c conf/nginx.conf
+cp $b/logs/nginx.pid $TEST_NGINX_SERVROOT/pids/node-b.pid
+for _ in $(seq 100); do
+    curl -sf http://127.0.0.1:$TEST_PORT_B/ping > /dev/null && break
+    sleep 0.05
+done
+--- request
+GET /ping
+--- error_code: 200
+--- eventually: 10
+--- sql
+SELECT application_name, count(*) FROM pg_stat_activity
+WHERE application_name LIKE 'node-%' GROUP BY 1 ORDER BY 1
+--- sql_result
+node-a|4
+node-b|4
+
+=== TEST 3: one notification: every subscription once, both nodes sent
+--- request
+POST /api/push-notifications
+{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"warehouse","identifier":"1"},"payload":{"n":1}}}}
+--- error_code: 201
+--- eventually: 40
+--- sql
+SELECT state, count(*), count(DISTINCT fk_push_notification_subscription), max(attempts)
+FROM webpush_delivery WHERE fk_push_notification = 1 GROUP BY state;
+SELECT count(*), count(DISTINCT fk_push_notification_subscription)
+FROM spy_push_notification_subscription_delivery_log WHERE fk_push_notification = 1;
+--- sql_result
+sent|5000|5000|1
+5000|5000
+--- check
+q() { psql "$TEST_PG_CONNINFO" -At -c "$1"; }
+log=$TEST_NGINX_SERVROOT/mock/access.log
+echo "requests $(wc -l < $log)"
+echo "distinct endpoints $(sort -u $log | wc -l)"
+# each delivery claimed once and completed by the node that claimed it
+q "SELECT count(*) FROM (SELECT delivery FROM t_transition
+   GROUP BY delivery HAVING count(*) FILTER (WHERE state = 'sending') = 1
+   AND count(*) FILTER (WHERE state = 'sent') = 1
+   AND count(DISTINCT node) = 1) x" | sed 's/^/claimed once, sent by the claimer /'
+a=$(q "SELECT count(*) FROM t_transition WHERE state = 'sent' AND node = 'node-a'")
+b=$(q "SELECT count(*) FROM t_transition WHERE state = 'sent' AND node = 'node-b'")
+echo "node-a $a node-b $b" > $TEST_NGINX_SERVROOT/share.txt
+# each node's webpush_status counts what that node sent (its queue zone)
+sent() { curl -s http://127.0.0.1:$1/status | tee $TEST_NGINX_SERVROOT/status-$1.json \
+         | perl -MJSON::PP -0ne 'print decode_json($_)->{queue}{sent} // "none"'; }
+sa=$(sent $TEST_NGINX_PORT); sb=$(sent $TEST_PORT_B)
+[ "$sa" = "$a" ] && [ "$sb" = "$b" ] && echo "status agrees" || echo "status says A $sa B $sb"
+# "both did part of the work": each sent at least 5% of it
+[ "$a" -ge 250 ] && echo "node A sent a part" || echo "node A sent $a"
+[ "$b" -ge 250 ] && echo "node B sent a part" || echo "node B sent $b"
+echo "sum $((a + b))"
+grep -cE '\[(alert|crit|emerg)\]|exited on signal' $TEST_NGINX_SERVROOT/node-b/logs/error.log \
+    | sed 's/^/node B alerts /' || true
+--- check_result
+requests 5000
+distinct endpoints 5000
+claimed once, sent by the claimer 5000
+status agrees
+node A sent a part
+node B sent a part
+sum 5000
+node B alerts 0
