@@ -20,6 +20,7 @@
 //   ok            201                 gone        410
 //   notfound      404                 toolarge    413
 //   badjwt        403 (BadJwtToken)
+//   redirect      301 to /push/ok/<id> (must not be followed)
 //   ratelimit-N   429 + Retry-After: 1 the first N times, then 201
 //   ratelimitdate-N  429 + Retry-After: <HTTP-date 4 s ahead>, then 201
 //   flaky-N       500, 503, 500... the first N times, then 201
@@ -331,6 +332,9 @@ function scenario(req, res, rec) {
     switch (name) {
     case 'ok':
         return answer(res, rec, 201, created);
+    case 'redirect':
+        /* a push service must never be able to send us elsewhere */
+        return answer(res, rec, 301, { Location: `/push/ok/${rec.id}` });
     case 'gone':
         return answer(res, rec, 410, {}, 'push subscription has unsubscribed or expired.\n');
     case 'notfound':
