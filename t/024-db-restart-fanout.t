@@ -1,0 +1,107 @@
+# PostgreSQL restarted in the middle of a fan-out (3,000 deliveries): the
+# sender keeps the outcomes it could not write back and writes them once
+# the database is back, claims resume, and every subscription gets the
+# notification exactly once (the restart is shorter than webpush_lease).
+# Also: subscription POSTs during the outage get 503, none is half-stored.
+#
+# The blocks share one nginx and a cluster of their own under the prefix.
+
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::Webpush;
+
+defaults(
+    http_config => <<'EOC',
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "host=$TEST_NGINX_SERVROOT/pg port=5432 user=postgres dbname=postgres";
+webpush_postgres_timeout 1s;
+webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
+webpush_timeout 2s;
+webpush_lease 30s;
+EOC
+    config => <<'EOC',
+location /api/ { webpush_notifications; }
+location /api/push-notification-subscriptions { webpush_subscriptions; }
+location = /status { webpush_status; }
+EOC
+);
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a database of its own and a push service that logs each request
+--- shell
+$TEST_TOP/t/bin/pgcluster start $TEST_NGINX_SERVROOT/pg fast >/dev/null
+$TEST_TOP/bench/fanout/mock-push start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
+    > $TEST_NGINX_SERVROOT/pids/mock.pid
+--- request
+GET /status
+--- error_code: 200
+--- eventually: 10
+--- check
+$TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres -Atc \
+    "SELECT max(version) FROM webpush_schema_version"
+--- check_result
+2
+
+=== TEST 2: the database restarts while 3,000 deliveries go out
+--- shell
+psql() { $TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres "$@"; }
+psql -q <<SQL
+INSERT INTO spy_push_notification_provider VALUES (1, gen_random_uuid(), 'web-push-php', now(), now());
+INSERT INTO spy_push_notification_group VALUES (1, gen_random_uuid(), 'all', NULL, now(), now());
+INSERT INTO spy_push_notification_subscription
+    SELECT i, gen_random_uuid(), 1, 1, NULL,
+           '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}',
+           md5(i::text), now() + interval '1 day', now(), now()
+    FROM generate_series(1, 3000) i;
+SQL
+curl -s -o /dev/null -X POST \
+    --data '{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"all"},"payload":{"n":1}}}}' \
+    http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications
+# stop it once part of the fan-out went out
+for _ in $(seq 200); do
+    [ "$(wc -l < $TEST_NGINX_SERVROOT/mock/access.log)" -ge 300 ] && break
+    sleep 0.05
+done
+wc -l < $TEST_NGINX_SERVROOT/mock/access.log > $TEST_NGINX_SERVROOT/at-stop.txt
+$TEST_TOP/t/bin/pgcluster stop $TEST_NGINX_SERVROOT/pg
+--- request
+POST /api/push-notification-subscriptions
+{"data":{"type":"push-notification-subscriptions","attributes":{"providerName":"web-push-php","group":{"name":"all"},"payload":{"endpoint":"http://127.0.0.1:9/push/x","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}}}}
+--- timeout: 5
+--- error_code: 503
+--- error_log
+webpush: database
+--- check
+n=$(cat $TEST_NGINX_SERVROOT/at-stop.txt)
+[ "$n" -ge 300 ] && [ "$n" -lt 3000 ] && echo "stopped mid fan-out"
+--- check_result
+stopped mid fan-out
+
+=== TEST 3: back after two seconds: every subscription exactly once
+--- shell
+sleep 2
+$TEST_TOP/t/bin/pgcluster start $TEST_NGINX_SERVROOT/pg fast >/dev/null
+--- request
+GET /status
+--- error_code: 200
+--- eventually: 60
+--- check
+log=$TEST_NGINX_SERVROOT/mock/access.log
+echo "requests $(wc -l < $log) subscriptions $(cut -d' ' -f1 $log | sort -u | wc -l)"
+$TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres -Atc \
+    "SELECT state, count(*) FROM webpush_delivery GROUP BY state;
+     SELECT count(*) FROM spy_push_notification_subscription_delivery_log;
+     SELECT count(*) FROM spy_push_notification_subscription"
+--- check_result
+requests 3000 subscriptions 3000
+sent|3000
+3000
+3000
+--- error_log
+webpush: database connection
