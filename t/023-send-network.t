@@ -1,7 +1,8 @@
 # What a push service or the network must not be able to do to the
 # sender: a redirect is not followed (a 3xx is a failed delivery), a
-# resolver that never answers makes deliveries to names fail in bounded
-# time, and no request field can add a header to what goes out.
+# resolver that never answers and a TLS handshake that never completes
+# make deliveries fail in bounded time, and no request field can add a
+# header to what goes out.
 
 use strict;
 use warnings;
@@ -14,7 +15,8 @@ defaults(
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
 webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://push.test:$TEST_PORT_A;
+webpush_push_hosts http://127.0.0.1:$TEST_PORT_A http://push.test:$TEST_PORT_A
+                   127.0.0.1:$TEST_PORT_B;
 webpush_timeout 1s;
 webpush_max_attempts 2;
 resolver 127.0.0.1:$TEST_PORT_C;
@@ -77,3 +79,24 @@ POST /api/push-notifications
 --- error_code: 400
 --- response_body_like
 "code":"5400"
+
+=== TEST 4: a push service that accepts the connection and never answers the TLS handshake
+--- shell
+node -e "require('net').createServer(() => {}).listen($TEST_PORT_B, '127.0.0.1')" &
+echo $! > $TEST_NGINX_SERVROOT/pids/stall.pid
+sleep 0.3
+--- init_sql
+INSERT INTO spy_push_notification_group VALUES (2, 'c0000000-0000-4000-8000-000000000002', 'stall', NULL, now(), now());
+INSERT INTO spy_push_notification_subscription VALUES (3, 'a0000000-0000-4000-8000-000000000003', 2, 1, NULL,
+    '{"endpoint":"https://127.0.0.1:$TEST_PORT_B/push/3","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}',
+    'x3', now() + interval '1 day', now(), now());
+--- request
+POST /api/push-notifications
+{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"stall"},"payload":{"n":4}}}}
+--- error_code: 201
+--- eventually: 20
+--- sql
+SELECT state, attempts, last_error LIKE '%timed out%' FROM webpush_delivery
+WHERE fk_push_notification_subscription = 3
+--- sql_result
+failed|2|t
