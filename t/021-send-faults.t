@@ -428,3 +428,17 @@ done
 gone/20 {"title":"dead","n":2}
 notfound/21 {"title":"dead","n":2}
 ok/22 {"title":"dead","n":2} {"title":"dead","n":3}
+
+=== TEST 18: after all of the above, no secret is in the error log
+--- request
+GET /api/push-notifications/x
+--- error_code: 404
+--- check
+log=$TEST_NGINX_SERVROOT/logs/error.log
+grep -c 'webpush: delivery' $log | sed 's/^[1-9][0-9]*$/failures logged/'
+# the subscriptions' auth secret, the VAPID private key's PEM lines
+grep -c -F -e BTBZMqHH6r4Tts7J -e 'PRIVATE KEY' \
+    -f <(grep -v -- ----- $TEST_VAPID_KEY) $log || true
+--- check_result
+failures logged
+0
