@@ -515,7 +515,8 @@ $fn$;
 
 -- Writes a batch of outcomes back: sent (plus the reference's delivery
 -- log row), failed, gone (the subscription expires at once and its other
--- waiting deliveries are dropped) or retry (ready again after p_delay ms).
+-- waiting deliveries are dropped), retry (ready again after p_delay ms) or
+-- release (claimed but never sent: ready again, the attempt not counted).
 -- Only rows still 'sending' change: a lapsed lease claimed again by
 -- someone else is not overwritten twice.
 CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
@@ -527,9 +528,13 @@ LANGUAGE sql AS $fn$
                              p_delays) AS r(id, outcome, status, error, delay)
     ), done AS (
         UPDATE webpush_delivery d
-        SET state = CASE r.outcome WHEN 'retry' THEN 'ready' ELSE r.outcome END,
-            next_attempt_at = CASE r.outcome
-                WHEN 'retry' THEN now() + r.delay * interval '1 millisecond'
+        SET state = CASE WHEN r.outcome IN ('retry', 'release') THEN 'ready'
+                         ELSE r.outcome END,
+            attempts = CASE r.outcome
+                WHEN 'release' THEN d.attempts - 1 ELSE d.attempts END,
+            next_attempt_at = CASE
+                WHEN r.outcome IN ('retry', 'release')
+                    THEN now() + r.delay * interval '1 millisecond'
                 ELSE d.next_attempt_at END,
             lease_until = NULL, last_status = r.status, last_error = r.error,
             updated_at = now()

@@ -216,6 +216,7 @@ private:
                   PushResponse &&r);
     void finish(uint64_t id, Outcome outcome, int status,
                 std::optional<std::string> error, int64_t delay_ms);
+    void release(uint64_t id);
     void flush();
     bool exiting() const { return ngx_exiting || ngx_quit || ngx_terminate; }
 
@@ -564,8 +565,8 @@ Sender::Impl::claimed(db::Outcome &&o)
             break;
 
         case queue::Push::full:
-            /* the estimate was off: hand it back, due again at once */
-            finish(d.delivery_id, Outcome::retry, 0, std::nullopt, 0);
+            /* the estimate was off: hand it back unsent, due at once */
+            release(d.delivery_id);
             break;
 
         case queue::Push::rejected:
@@ -844,6 +845,19 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
 
     results_.push_back({id, outcome_name(outcome), status, std::move(error),
                         delay_ms});
+}
+
+
+/* a claimed delivery that was not sent goes back without using an attempt */
+void
+Sender::Impl::release(uint64_t id)
+{
+    if (results_.empty()) {
+        oldest_result_ = ngx_current_msec;
+    }
+
+    tick_.cancelable = 0;
+    results_.push_back({id, "release", 0, std::nullopt, 0});
 }
 
 
