@@ -15,6 +15,7 @@
 #include "api/ngx_webpush_handlers.hpp"
 #include "crypto/keys.hpp"
 #include "db/ngx_webpush_pg.hpp"
+#include "glue/ngx_webpush_glue.hpp"
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
@@ -23,6 +24,7 @@
 
 #include <cstdio>
 #include <new>
+#include <optional>
 #include <string>
 
 
@@ -403,16 +405,10 @@ try {
     auto *value = static_cast<ngx_str_t *>(cf->args->elts);
     std::string conninfo = to_string(value[1]);
 
-    char *err = nullptr;
-    PQconninfoOption *opts = PQconninfoParse(conninfo.c_str(), &err);
-    if (opts == nullptr) {
-        std::string reason = err ? err : "out of memory";
-        PQfreemem(err);
+    std::string reason;
+    std::optional<db::Conninfo> parsed = db::parse_conninfo(conninfo, reason);
 
-        while (!reason.empty() && reason.back() == '\n') {
-            reason.pop_back();
-        }
-
+    if (!parsed) {
         /* the value is not echoed: it may hold a password */
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\": invalid connection string: %s",
@@ -420,7 +416,13 @@ try {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    PQconninfoFree(opts);
+    /* postconfiguration checks that a name has a resolver */
+    if (parsed->needs_resolver()
+        && !copy_to_pool(cf->pool, parsed->first_name(),
+                         &mcf->postgres_host_name))
+    {
+        return static_cast<char *>(NGX_CONF_ERROR);
+    }
 
     /* a NUL-terminated copy, as libpq wants it */
     mcf->postgres.len = value[1].len;
@@ -824,6 +826,15 @@ postconfiguration(ngx_conf_t *cf) noexcept
         }
     }
 
+    if (mcf->postgres_host_name.len != 0 && !glue::has_http_resolver(cf)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_postgres\": the host \"%V\" is a "
+                           "name, and no \"resolver\" is set in the http "
+                           "block to resolve it without blocking",
+                           &mcf->postgres_host_name);
+        return NGX_ERROR;
+    }
+
     if (mcf->postgres.data == nullptr && mcf->database_handlers != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpush_postgres\" is required in the http "
@@ -883,10 +894,22 @@ try {
 
     Worker &w = *the_worker;
 
-    w.pool = std::make_unique<db::Pool>(cycle->log, to_string(mcf->postgres),
+    std::string reason;
+    std::optional<db::Conninfo> conninfo =
+        db::parse_conninfo(to_string(mcf->postgres), reason);
+
+    if (!conninfo) {
+        /* checked by set_postgres(): only memory can fail here */
+        throw std::bad_alloc();
+    }
+
+    db::ResolverConf resolver;
+    resolver.resolver = glue::http_resolver(cycle, &resolver.timeout);
+
+    w.pool = std::make_unique<db::Pool>(cycle->log, std::move(*conninfo),
                                         mcf->postgres_pool,
                                         mcf->postgres_timeout,
-                                        db::schema_sql());
+                                        db::schema_sql(), resolver);
 
     if (mcf->queue_zone != nullptr) {
         w.queue = std::make_unique<queue::Queue>(mcf->queue_zone);

@@ -62,6 +62,7 @@ struct MainConf {
     ngx_shm_zone_t      *queue_zone;           /* the send queue */
     crypto::VapidKey    *vapid_key;            /* owned by cf->pool */
     ngx_str_t            vapid_public_key;     /* base64url, 65-byte point */
+    ngx_str_t            postgres_host_name;   /* first name to resolve */
     ngx_uint_t           handlers;             /* locations using us */
     ngx_uint_t           database_handlers;    /* ... that need PostgreSQL */
 };

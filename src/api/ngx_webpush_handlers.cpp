@@ -10,6 +10,7 @@
 #include "api/ngx_webpush_api.hpp"
 #include "api/ngx_webpush_handlers.hpp"
 #include "api/ngx_webpush_reply.hpp"
+#include "glue/ngx_webpush_glue.hpp"
 #include "db/ngx_webpush_pg.hpp"
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_sender.hpp"
@@ -389,9 +390,8 @@ try {
 
     return NGX_DECLINED;
 
-} catch (const std::exception &e) {
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "webpush: request failed: %s", e.what());
+} catch (...) {
+    glue::log_exception(r->connection->log, "request failed");
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -7,6 +7,7 @@
 
 #include "api/ngx_webpush_reply.hpp"
 #include "api/ngx_webpush_request.hpp"
+#include "glue/ngx_webpush_glue.hpp"
 
 
 namespace webpush {
@@ -50,13 +51,56 @@ body_read(ngx_http_request_t *r) noexcept
             rc = ctx->handler(r, std::move(body));
         }
 
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "webpush: request failed: %s", e.what());
+    } catch (...) {
+        glue::log_exception(r->connection->log, "request failed");
         rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/* queues the query, or throws having queued nothing */
+void
+run_held(db::Pool *pool, const std::shared_ptr<glue::RequestHold> &hold,
+    const db::Statement *stmt, std::string sql, db::Params params,
+    Reply reply)
+{
+    auto done = [hold, reply = std::move(reply)](db::Outcome &&outcome) {
+        ngx_http_request_t *r = hold->request();
+
+        if (r == nullptr) {
+            /* terminated while it waited: nobody to answer */
+            return;
+        }
+
+        ngx_log_t *log = r->connection->log;
+
+        ngx_int_t rc = glue::barrier(log, "request failed",
+                                     ngx_int_t(NGX_HTTP_INTERNAL_SERVER_ERROR),
+                                     [&]() -> ngx_int_t {
+            if (outcome.unavailable) {
+                ngx_log_error(NGX_LOG_ERR, log, 0,
+                              "webpush: database unavailable: %s",
+                              outcome.error.c_str());
+
+                return send_error(r, api::custom_error(
+                           "503", 503, "Database unavailable.",
+                           "try again later"));
+            }
+
+            return reply(r, std::move(outcome));
+        });
+
+        hold->finish(rc);
+    };
+
+    if (stmt != nullptr) {
+        pool->exec(*stmt, std::move(params), std::move(done));
+
+    } else {
+        pool->exec_sql(std::move(sql), std::move(params), std::move(done));
+    }
 }
 
 
@@ -71,40 +115,16 @@ run(ngx_http_request_t *r, const db::Statement *stmt, std::string sql,
                                                "Database unavailable."));
     }
 
-    auto done = [r, reply = std::move(reply)](db::Outcome &&outcome) {
-        ngx_connection_t *c = r->connection;
-        ngx_int_t rc;
+    std::shared_ptr<glue::RequestHold> hold = glue::RequestHold::take(r);
 
-        try {
-            if (outcome.unavailable) {
-                ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                              "webpush: database unavailable: %s",
-                              outcome.error.c_str());
-                rc = send_error(r, api::custom_error(
-                         "503", 503, "Database unavailable.",
-                         "try again later"));
+    try {
+        run_held(w->pool.get(), hold, stmt, std::move(sql), std::move(params),
+                 std::move(reply));
 
-            } else {
-                rc = reply(r, std::move(outcome));
-            }
-
-        } catch (const std::exception &e) {
-            ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                          "webpush: request failed: %s", e.what());
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_finalize_request(r, rc);
-        ngx_http_run_posted_requests(c);
-    };
-
-    r->main->count++;
-
-    if (stmt != nullptr) {
-        w->pool->exec(*stmt, std::move(params), std::move(done));
-
-    } else {
-        w->pool->exec_sql(std::move(sql), std::move(params), std::move(done));
+    } catch (...) {
+        /* nothing was queued: the content handler's return finalizes r */
+        hold->release();
+        throw;
     }
 
     return NGX_DONE;

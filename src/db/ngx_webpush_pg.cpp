@@ -6,6 +6,8 @@
 
 #include "db/ngx_webpush_pg.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <unordered_set>
 
@@ -16,36 +18,6 @@ namespace {
 
 constexpr ngx_msec_t  min_backoff = 100;
 constexpr ngx_msec_t  max_backoff = 5000;
-
-
-/*
- * Timer events need a non-NULL ev->data that looks like a connection
- * (nginx's debug log prints its fd); a Fake carries the owner instead.
- */
-struct Fake {
-    ngx_connection_t  conn;
-
-    void init(void *owner, ngx_event_t *ev, ngx_event_handler_pt handler,
-              ngx_log_t *log, bool cancelable)
-    {
-        ngx_memzero(&conn, sizeof(ngx_connection_t));
-        conn.fd = static_cast<ngx_socket_t>(-1);
-        conn.data = owner;
-        ngx_memzero(ev, sizeof(ngx_event_t));
-        ev->data = &conn;
-        ev->handler = handler;
-        ev->log = log;
-        ev->cancelable = cancelable ? 1 : 0;
-    }
-};
-
-
-template <typename T>
-T *
-owner(ngx_event_t *ev)
-{
-    return static_cast<T *>(static_cast<ngx_connection_t *>(ev->data)->data);
-}
 
 
 std::string
@@ -103,43 +75,96 @@ Params::pointers() const
 }
 
 
+/* a job's place in a queue; standard layout, so a queue entry leads to it */
+struct JobLink {
+    ngx_queue_t  queue;
+    Job         *job;
+};
+
+
 struct Job {
     Pool              *pool;
     const Statement   *stmt;               /* or nullptr: run sql */
     std::string        sql;
     Params             params;
     Callback           done;
+    Outcome            outcome;            /* once finished */
     Connection        *conn = nullptr;     /* running on it */
-    ngx_event_t        deadline;
-    Fake               fake;
+    JobLink            link;               /* waiting or finished */
+    bool               linked = false;
+    /*
+     * Not cancelable: a graceful shutdown lets running queries finish
+     * (bounded by the deadline) so that their requests get answers.
+     */
+    glue::Event        deadline;
 
     Job(Pool *p, const Statement *s, Params &&ps, Callback &&cb)
-        : pool(p), stmt(s), params(std::move(ps)), done(std::move(cb))
+        : pool(p), stmt(s), params(std::move(ps)), done(std::move(cb)),
+          deadline(p->log(), "database query deadline",
+                   [this]() { pool->job_expired(this); }, false)
     {
-        /*
-         * Not cancelable: a graceful shutdown lets running queries finish
-         * (bounded by the deadline) so that their requests get answers.
-         */
-        fake.init(this, &deadline, on_deadline, p->log(), false);
+        ngx_queue_init(&link.queue);
+        link.job = this;
     }
 
-    ~Job()
+    void unlink() noexcept
     {
-        if (deadline.timer_set) {
-            ngx_del_timer(&deadline);
+        if (linked) {
+            ngx_queue_remove(&link.queue);
+            linked = false;
         }
     }
 
-    static void on_deadline(ngx_event_t *ev) noexcept;
+    static Job *of(ngx_queue_t *q) noexcept
+    {
+        return reinterpret_cast<JobLink *>(q)->job;
+    }
+};
+
+
+/* a socket's identity: libpq may reuse a closed socket's number */
+struct SocketId {
+    ngx_socket_t  fd = static_cast<ngx_socket_t>(-1);
+    dev_t         dev = 0;
+    ino_t         ino = 0;
+
+    static SocketId of(PGconn *pg) noexcept
+    {
+        SocketId id;
+        struct stat st;
+
+        id.fd = pg ? PQsocket(pg) : static_cast<ngx_socket_t>(-1);
+
+        if (id.fd != static_cast<ngx_socket_t>(-1)
+            && fstat(id.fd, &st) == 0)
+        {
+            id.dev = st.st_dev;
+            id.ino = st.st_ino;
+        }
+
+        return id;
+    }
+
+    bool operator!=(const SocketId &o) const noexcept
+    {
+        return fd != o.fd || dev != o.dev || ino != o.ino;
+    }
 };
 
 
 class Connection {
 public:
-    Connection(Pool *pool, ngx_uint_t id) : pool_(pool), id_(id)
-    {
-        retry_fake_.init(this, &retry_, on_retry, pool->log(), true);
-    }
+    Connection(Pool *pool, ngx_uint_t id)
+        : pool_(pool), id_(id),
+          retry_(pool->log(), "database reconnect",
+                 [this]() { guarded("database reconnect",
+                                    [this]() { on_retry(); }); }),
+          attempt_timer_(pool->log(), "database connect timeout",
+                         [this]() { guarded("database connect timeout",
+                                            [this]() {
+                                                on_attempt_timeout();
+                                            }); })
+    {}
 
     ~Connection()
     {
@@ -147,35 +172,59 @@ public:
         close();
     }
 
-    void connect();
-    void kick();
+    void connect() noexcept;
+    void kick() noexcept;
     bool idle() const { return state_ == State::idle; }
     bool connected() const
     {
-        return state_ != State::down && state_ != State::connecting;
+        return state_ != State::down && state_ != State::resolving
+               && state_ != State::connecting;
     }
     bool busy() const
     {
         return state_ == State::preparing || state_ == State::executing;
     }
 
-    void run(Job *job);
-    void abort_job(const char *why);
+    void run(Job *job) noexcept;
+    void abort_job(const char *why) noexcept;
 
 private:
     enum class State {
-        down, connecting, listening, setup, idle, preparing, executing
+        down, resolving, connecting, listening, setup, idle, preparing,
+        executing
     };
 
     static void on_read(ngx_event_t *ev) noexcept;
     static void on_write(ngx_event_t *ev) noexcept;
-    static void on_retry(ngx_event_t *ev) noexcept;
+    static void on_resolved(ngx_resolver_ctx_t *ctx) noexcept;
     static void on_notice(void *arg, const char *message) noexcept;
 
-    void handle(bool writable) noexcept;
+    /* runs f; an exception drops the connection (retried later) */
+    template <typename F>
+    void guarded(const char *where, F &&f) noexcept
+    {
+        try {
+            f();
+
+        } catch (...) {
+            glue::log_exception(pool_->log(), where);
+            lost("internal error");
+        }
+    }
+
+    void on_retry();
+    void on_attempt_timeout();
+    void handle(bool writable);
+    void next_target();
+    void next_attempt();
+    void resolve(const Target &target);
+    void resolved(ngx_resolver_ctx_t *ctx);
+    bool start_attempt(const Attempt &attempt);
+    void attempt_failed(const std::string &why);
     void poll_connect();
+    void connected_now();
     bool wrap_socket();
-    void unwrap_socket();
+    void unwrap_socket() noexcept;
     void want_write(bool on);
     void flush();
     void consume();
@@ -183,14 +232,16 @@ private:
     void start_setup();
     void ready();
     bool send_job();
-    void lost(const std::string &why);
-    void close();
-    void schedule_retry();
+    void lost(const std::string &why) noexcept;
+    void close_attempt() noexcept;
+    void close() noexcept;
+    void schedule_retry() noexcept;
     std::string pg_error() const;
 
     Pool                                 *pool_;
     ngx_uint_t                            id_;
     PGconn                               *pg_ = nullptr;
+    SocketId                              socket_;
     ngx_connection_t                     *c_ = nullptr;
     State                                 state_ = State::down;
     Job                                  *job_ = nullptr;
@@ -199,51 +250,329 @@ private:
     std::unordered_set<const Statement *> prepared_;
     ngx_msec_t                            backoff_ = 0;
     ngx_msec_t                            attempted_ = 0;
-    ngx_event_t                           retry_;
-    Fake                                  retry_fake_;
+    glue::Event                           retry_;
+
+    /* the walk over the connection string's hosts */
+    size_t                                pass_ = 0;
+    size_t                                target_ = 0;
+    std::vector<Attempt>                  attempts_;
+    size_t                                attempt_ = 0;
+    std::string                           describe_;   /* current attempt */
+    std::string                           last_error_;
+    ngx_resolver_ctx_t                   *rctx_ = nullptr;
+    glue::Event                           attempt_timer_;
 };
 
 
-/* Connection ------------------------------------------------------------ */
+/* Connection: connecting ------------------------------------------------- */
 
 void
-Connection::connect()
+Connection::connect() noexcept
 {
     close();
 
     attempted_ = ngx_current_msec;
+    pass_ = 0;
+    target_ = 0;
+    attempts_.clear();
+    attempt_ = 0;
+    last_error_.clear();
 
-    pg_ = PQconnectStartParams(pool_->keywords().data(),
-                               pool_->values().data(), 0);
+    guarded("database connect", [this]() { next_target(); });
+}
+
+
+/* the next host of the connection string (or the next walk over them) */
+void
+Connection::next_target()
+{
+    const Conninfo &ci = pool_->conninfo();
+    std::vector<std::string> passes = ci.passes();
+
+    if (target_ >= ci.targets.size()) {
+        target_ = 0;
+        pass_++;
+    }
+
+    if (pass_ >= passes.size()) {
+        /* every attempt was logged as it failed */
+        lost(last_error_.empty() ? std::string("no host to connect to")
+                                 : last_error_);
+        return;
+    }
+
+    const Target &target = ci.targets[target_++];
+
+    if (target.kind == Target::Kind::name) {
+        resolve(target);
+        return;
+    }
+
+    attempts_ = attempts_for(target, {});
+    attempt_ = 0;
+    next_attempt();
+}
+
+
+void
+Connection::next_attempt()
+{
+    while (attempt_ < attempts_.size()) {
+        if (start_attempt(attempts_[attempt_++])) {
+            return;
+        }
+    }
+
+    next_target();
+}
+
+
+void
+Connection::resolve(const Target &target)
+{
+    const ResolverConf &rc = pool_->resolver();
+
+    ngx_resolver_ctx_t *ctx = rc.resolver
+                              ? ngx_resolve_start(rc.resolver, nullptr)
+                              : static_cast<ngx_resolver_ctx_t *>(
+                                    NGX_NO_RESOLVER);
+
+    if (ctx == nullptr || ctx == NGX_NO_RESOLVER) {
+        last_error_ = "resolver error: "
+                      + std::string(ctx ? "no resolver defined"
+                                        : "cannot start")
+                      + " to resolve \"" + target.host + "\"";
+        ngx_log_error(NGX_LOG_WARN, pool_->log(), 0,
+                      "webpush: database connection %ui: %s", id_,
+                      last_error_.c_str());
+        next_target();
+        return;
+    }
+
+    ctx->name.data = reinterpret_cast<u_char *>(
+                         const_cast<char *>(target.host.data()));
+    ctx->name.len = target.host.size();
+    ctx->handler = on_resolved;
+    ctx->data = this;
+    ctx->timeout = rc.timeout;
+
+    rctx_ = ctx;
+    state_ = State::resolving;
+
+    /* may call on_resolved() before it returns */
+
+    if (ngx_resolve_name(ctx) != NGX_OK) {
+        rctx_ = nullptr;    /* freed by ngx_resolve_name() */
+        last_error_ = "resolver error: cannot resolve \"" + target.host
+                      + "\"";
+        next_target();
+    }
+}
+
+
+void
+Connection::on_resolved(ngx_resolver_ctx_t *ctx) noexcept
+{
+    auto *conn = static_cast<Connection *>(ctx->data);
+
+    conn->guarded("database host resolution",
+                  [conn, ctx]() { conn->resolved(ctx); });
+}
+
+
+void
+Connection::resolved(ngx_resolver_ctx_t *ctx)
+{
+    rctx_ = nullptr;
+
+    std::string name(reinterpret_cast<char *>(ctx->name.data),
+                     ctx->name.len);
+    ngx_int_t state = ctx->state;
+    std::vector<std::string> addrs;
+
+    for (ngx_uint_t i = 0; state == NGX_OK && i < ctx->naddrs; i++) {
+        u_char text[NGX_SOCKADDR_STRLEN];
+        size_t len = ngx_sock_ntop(ctx->addrs[i].sockaddr,
+                                   ctx->addrs[i].socklen, text,
+                                   NGX_SOCKADDR_STRLEN, 0);
+
+        addrs.emplace_back(reinterpret_cast<char *>(text), len);
+    }
+
+    ngx_resolve_name_done(ctx);
+
+    if (state != NGX_OK || addrs.empty()) {
+        last_error_ = std::string("resolver error: ")
+                      + (state != NGX_OK ? ngx_resolver_strerror(state)
+                                         : "no address")
+                      + " (" + name + ")";
+        ngx_log_error(NGX_LOG_WARN, pool_->log(), 0,
+                      "webpush: database connection %ui: %s", id_,
+                      last_error_.c_str());
+        next_target();
+        return;
+    }
+
+    const Target &target = pool_->conninfo().targets[target_ - 1];
+
+    attempts_ = attempts_for(target, addrs);
+    attempt_ = 0;
+    next_attempt();
+}
+
+
+/* false: this attempt failed at once (logged), try the next */
+bool
+Connection::start_attempt(const Attempt &attempt)
+{
+    const Conninfo &ci = pool_->conninfo();
+
+    describe_ = attempt.describe();
+
+    Keywords params = ci.params(attempt, ci.passes()[pass_],
+                                pool_->timeout());
+
+    std::vector<const char *> keywords, values;
+
+    for (const auto &[key, value] : params) {
+        keywords.push_back(key.c_str());
+        values.push_back(value.c_str());
+    }
+
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+
+    pg_ = PQconnectStartParams(keywords.data(), values.data(), 0);
 
     if (pg_ == nullptr) {
-        lost("out of memory");
-        return;
+        throw std::bad_alloc();
     }
 
-    if (PQstatus(pg_) == CONNECTION_BAD) {
-        lost(pg_error());
-        return;
-    }
+    state_ = State::connecting;
 
-    if (PQsetnonblocking(pg_, 1) != 0) {
-        lost(pg_error());
-        return;
+    if (PQstatus(pg_) == CONNECTION_BAD || PQsetnonblocking(pg_, 1) != 0) {
+        attempt_failed(pg_error());
+        return false;
     }
 
     /* libpq would print the server's notices on stderr */
     PQsetNoticeProcessor(pg_, on_notice, pool_->log());
 
-    state_ = State::connecting;
-
-    /* the connect phase is bounded too: the retry timer doubles as that */
-    ngx_add_timer(&retry_, pool_->timeout());
+    /*
+     * libpq enforces connect_timeout only when it blocks: each attempt
+     * gets a timer, so that a host that never answers is passed over.
+     */
+    ngx_msec_t limit = ci.connect_timeout
+                       ? static_cast<ngx_msec_t>(ci.connect_timeout) * 1000
+                       : pool_->timeout();
+    attempt_timer_.arm(limit);
 
     if (!wrap_socket()) {
-        return;
+        attempt_failed("cannot watch the database socket");
+        return false;
     }
 
     poll_connect();
+
+    return true;
+}
+
+
+/* this address is out: log it and go on with the next */
+void
+Connection::attempt_failed(const std::string &why)
+{
+    last_error_ = describe_ + ": " + why;
+
+    ngx_log_error(NGX_LOG_WARN, pool_->log(), 0,
+                  "webpush: database connection %ui: %s", id_,
+                  last_error_.c_str());
+
+    close_attempt();
+    state_ = State::down;
+}
+
+
+void
+Connection::on_attempt_timeout()
+{
+    if (state_ != State::connecting) {
+        return;
+    }
+
+    attempt_failed("timed out connecting");
+    next_attempt();
+}
+
+
+void
+Connection::poll_connect()
+{
+    PostgresPollingStatusType status = PQconnectPoll(pg_);
+
+    /* libpq may move to another socket (SSL or GSS fallback) */
+    SocketId now = SocketId::of(pg_);
+
+    if (now != socket_ || c_ == nullptr) {
+        unwrap_socket();
+
+        if (status != PGRES_POLLING_FAILED && !wrap_socket()) {
+            attempt_failed("cannot watch the database socket");
+            next_attempt();
+            return;
+        }
+    }
+
+    switch (status) {
+
+    case PGRES_POLLING_READING:
+        want_write(false);
+        return;
+
+    case PGRES_POLLING_WRITING:
+        want_write(true);
+        return;
+
+    case PGRES_POLLING_OK:
+        connected_now();
+        return;
+
+    default:
+        attempt_failed(pg_error());
+        next_attempt();
+        return;
+    }
+}
+
+
+void
+Connection::connected_now()
+{
+    want_write(false);
+    attempt_timer_.cancel();
+
+    backoff_ = 0;
+    prepared_.clear();
+
+    ngx_log_error(NGX_LOG_INFO, pool_->log(), 0,
+                  "webpush: database connection %ui ready (%s)", id_,
+                  describe_.c_str());
+
+    if (id_ == 0 && !pool_->channel().empty()) {
+        std::string sql = "LISTEN \"" + pool_->channel() + "\"";
+
+        state_ = State::listening;
+
+        if (!PQsendQuery(pg_, sql.c_str())) {
+            lost(pg_error());
+            return;
+        }
+
+        flush();
+        return;
+    }
+
+    ready();
 }
 
 
@@ -254,11 +583,23 @@ Connection::connect()
  * connection attempts.
  */
 void
-Connection::kick()
+Connection::kick() noexcept
 {
-    if (state_ != State::down || !retry_.timer_set
+    if (state_ != State::down || !retry_.armed()
         || ngx_current_msec - attempted_ < min_backoff)
     {
+        return;
+    }
+
+    pool_->count_reconnect();
+    connect();
+}
+
+
+void
+Connection::on_retry()
+{
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
@@ -273,15 +614,15 @@ Connection::wrap_socket()
     ngx_socket_t fd = PQsocket(pg_);
 
     if (fd == static_cast<ngx_socket_t>(-1)) {
-        lost("no socket");
         return false;
     }
 
     c_ = ngx_get_connection(fd, pool_->log());
     if (c_ == nullptr) {
-        lost("no free nginx connection for the database socket");
         return false;
     }
+
+    socket_ = SocketId::of(pg_);
 
     c_->data = this;
     c_->read->handler = on_read;
@@ -294,7 +635,7 @@ Connection::wrap_socket()
      * PQconsumeInput, and an edge-triggered event would not fire again.
      */
     if (ngx_add_event(c_->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
-        lost("cannot add the database socket to the event loop");
+        unwrap_socket();
         return false;
     }
 
@@ -303,13 +644,17 @@ Connection::wrap_socket()
 
 
 void
-Connection::unwrap_socket()
+Connection::unwrap_socket() noexcept
 {
     if (c_ == nullptr) {
         return;
     }
 
-    /* libpq owns the socket: nginx must neither close it nor poll it */
+    /*
+     * libpq owns the socket: nginx must neither close it nor poll it.
+     * NGX_CLOSE_EVENT: the socket may be closed already (libpq moved on),
+     * and the kernel dropped it from the event set with it.
+     */
     if (c_->read->timer_set) {
         ngx_del_timer(c_->read);
     }
@@ -334,6 +679,7 @@ Connection::unwrap_socket()
     ngx_free_connection(c_);
     c_->fd = static_cast<ngx_socket_t>(-1);
     c_ = nullptr;
+    socket_ = SocketId();
 }
 
 
@@ -359,38 +705,25 @@ Connection::want_write(bool on)
 }
 
 
+/* Connection: I/O -------------------------------------------------------- */
+
 void
 Connection::on_read(ngx_event_t *ev) noexcept
 {
-    auto *c = static_cast<ngx_connection_t *>(ev->data);
-    static_cast<Connection *>(c->data)->handle(false);
+    auto *conn = static_cast<Connection *>(
+                     static_cast<ngx_connection_t *>(ev->data)->data);
+
+    conn->guarded("database read", [conn]() { conn->handle(false); });
 }
 
 
 void
 Connection::on_write(ngx_event_t *ev) noexcept
 {
-    auto *c = static_cast<ngx_connection_t *>(ev->data);
-    static_cast<Connection *>(c->data)->handle(true);
-}
+    auto *conn = static_cast<Connection *>(
+                     static_cast<ngx_connection_t *>(ev->data)->data);
 
-
-void
-Connection::on_retry(ngx_event_t *ev) noexcept
-{
-    auto *conn = owner<Connection>(ev);
-
-    if (conn->state_ == State::connecting) {
-        conn->lost("connection timed out");
-        return;
-    }
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    conn->pool_->count_reconnect();
-    conn->connect();
+    conn->guarded("database write", [conn]() { conn->handle(true); });
 }
 
 
@@ -399,101 +732,35 @@ Connection::on_notice(void *arg, const char *message) noexcept
 {
     auto *log = static_cast<ngx_log_t *>(arg);
 
-    ngx_log_error(NGX_LOG_NOTICE, log, 0, "webpush: database: %s",
-                  trimmed(message).c_str());
+    glue::barrier(log, "database notice", [log, message]() {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "webpush: database: %s",
+                      trimmed(message).c_str());
+    });
 }
 
 
 void
-Connection::handle(bool writable) noexcept
+Connection::handle(bool writable)
 {
-    try {
-        switch (state_) {
+    switch (state_) {
 
-        case State::down:
-            return;
-
-        case State::connecting:
-            poll_connect();
-            return;
-
-        default:
-            if (writable) {
-                flush();
-            }
-
-            if (c_ != nullptr && !writable) {
-                consume();
-            }
-        }
-
-    } catch (const std::exception &e) {
-        lost(e.what());
-    }
-}
-
-
-void
-Connection::poll_connect()
-{
-    ngx_socket_t before = PQsocket(pg_);
-
-    PostgresPollingStatusType status = PQconnectPoll(pg_);
-
-    /* libpq may move to another socket (next host, SSL fallback) */
-    if (PQsocket(pg_) != before || c_ == nullptr) {
-        unwrap_socket();
-
-        if (status != PGRES_POLLING_FAILED && !wrap_socket()) {
-            return;
-        }
-    }
-
-    switch (status) {
-
-    case PGRES_POLLING_READING:
-        want_write(false);
+    case State::down:
+    case State::resolving:
         return;
 
-    case PGRES_POLLING_WRITING:
-        want_write(true);
+    case State::connecting:
+        poll_connect();
         return;
-
-    case PGRES_POLLING_OK:
-        break;
 
     default:
-        lost(pg_error());
-        return;
-    }
-
-    want_write(false);
-
-    if (retry_.timer_set) {
-        ngx_del_timer(&retry_);
-    }
-
-    backoff_ = 0;
-    prepared_.clear();
-
-    ngx_log_error(NGX_LOG_INFO, pool_->log(), 0,
-                  "webpush: database connection %ui ready", id_);
-
-    if (id_ == 0 && !pool_->channel().empty()) {
-        std::string sql = "LISTEN \"" + pool_->channel() + "\"";
-
-        state_ = State::listening;
-
-        if (!PQsendQuery(pg_, sql.c_str())) {
-            lost(pg_error());
-            return;
+        if (writable) {
+            flush();
         }
 
-        flush();
-        return;
+        if (c_ != nullptr && !writable) {
+            consume();
+        }
     }
-
-    ready();
 }
 
 
@@ -518,6 +785,7 @@ Connection::start_setup()
     state_ = State::setup;
 
     if (!PQsendQuery(pg_, pool_->setup_sql().c_str())) {
+        pool_->setup_done(false);
         lost(pg_error());
         return;
     }
@@ -527,12 +795,21 @@ Connection::start_setup()
 
 
 void
-Connection::run(Job *job)
+Connection::run(Job *job) noexcept
 {
     job_ = job;
     job->conn = this;
 
-    if (!send_job()) {
+    bool sent = false;
+
+    try {
+        sent = send_job();
+
+    } catch (const std::bad_alloc &) {
+        /* lost() below answers the job */
+    }
+
+    if (!sent) {
         lost(pg_error());
     }
 }
@@ -711,6 +988,7 @@ Connection::complete()
 
         Job *job = job_;
         job_ = nullptr;
+        job->conn = nullptr;
         state_ = State::idle;
         pool_->job_finished(job, std::move(outcome));
         pool_->connection_ready(this);
@@ -725,7 +1003,7 @@ Connection::complete()
 
 /* the deadline of the running job passed: the connection cannot be saved */
 void
-Connection::abort_job(const char *why)
+Connection::abort_job(const char *why) noexcept
 {
     Job *job = job_;
     job_ = nullptr;
@@ -743,7 +1021,7 @@ Connection::abort_job(const char *why)
 
 
 void
-Connection::lost(const std::string &why)
+Connection::lost(const std::string &why) noexcept
 {
     bool was_up = connected();
 
@@ -770,35 +1048,27 @@ Connection::lost(const std::string &why)
         pool_->job_finished(job, std::move(outcome));
     }
 
-    pool_->connection_lost(this);
     schedule_retry();
 }
 
 
 void
-Connection::schedule_retry()
+Connection::schedule_retry() noexcept
 {
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
     backoff_ = backoff_ ? std::min(backoff_ * 2, max_backoff) : min_backoff;
-
-    if (retry_.timer_set) {
-        ngx_del_timer(&retry_);
-    }
-
-    ngx_add_timer(&retry_, backoff_);
+    retry_.arm(backoff_);
 }
 
 
+/* the current attempt's libpq connection and its socket */
 void
-Connection::close()
+Connection::close_attempt() noexcept
 {
-    if (retry_.timer_set) {
-        ngx_del_timer(&retry_);
-    }
-
+    attempt_timer_.cancel();
     unwrap_socket();
 
     if (pg_ != nullptr) {
@@ -812,6 +1082,20 @@ Connection::close()
 }
 
 
+void
+Connection::close() noexcept
+{
+    retry_.cancel();
+
+    if (rctx_ != nullptr) {
+        ngx_resolve_name_done(rctx_);
+        rctx_ = nullptr;
+    }
+
+    close_attempt();
+}
+
+
 std::string
 Connection::pg_error() const
 {
@@ -819,90 +1103,16 @@ Connection::pg_error() const
 }
 
 
-/* Job -------------------------------------------------------------------- */
-
-void
-Job::on_deadline(ngx_event_t *ev) noexcept
-{
-    auto *job = owner<Job>(ev);
-    job->pool->count_timeout();
-
-    if (job->conn != nullptr) {
-        job->conn->abort_job("query timed out");
-        return;
-    }
-
-    Outcome outcome;
-    outcome.error = "no database connection available in time";
-    outcome.unavailable = true;
-
-    Pool *pool = job->pool;
-    auto &q = pool->queue_;
-    q.erase(std::remove(q.begin(), q.end(), job), q.end());
-    pool->job_finished(job, std::move(outcome));
-}
-
-
 /* Pool ------------------------------------------------------------------- */
 
-Pool::Pool(ngx_log_t *log, std::string conninfo, ngx_uint_t size,
-    ngx_msec_t timeout, std::string setup_sql)
+Pool::Pool(ngx_log_t *log, Conninfo conninfo, ngx_uint_t size,
+    ngx_msec_t timeout, std::string setup_sql, ResolverConf resolver)
     : log_(log), conninfo_(std::move(conninfo)), timeout_(timeout),
-      setup_sql_(std::move(setup_sql))
+      setup_sql_(std::move(setup_sql)), resolver_(resolver),
+      deliver_(log, "database callbacks", [this]() { deliver(); })
 {
-    char *err = nullptr;
-    PQconninfoOption *opts = PQconninfoParse(conninfo_.c_str(), &err);
-
-    if (opts == nullptr) {
-        /* checked at configuration time; only memory can fail here */
-        PQfreemem(err);
-        throw std::bad_alloc();
-    }
-
-    std::string options;
-    bool has_app_name = false;
-
-    for (PQconninfoOption *o = opts; o->keyword != nullptr; o++) {
-        if (o->val == nullptr) {
-            continue;
-        }
-
-        if (std::string_view(o->keyword) == "options") {
-            options = o->val;
-            continue;
-        }
-
-        if (std::string_view(o->keyword) == "application_name") {
-            has_app_name = true;
-        }
-
-        storage_.emplace_back(o->keyword);
-        storage_.emplace_back(o->val);
-    }
-
-    PQconninfoFree(opts);
-
-    if (!has_app_name) {
-        storage_.emplace_back("application_name");
-        storage_.emplace_back("nginx-webpush");
-    }
-
-    /*
-     * The server gives up on a statement when we would; timestamps are
-     * written and formatted in UTC whatever the server's default.
-     */
-    options += " -c statement_timeout=" + std::to_string(timeout_)
-               + " -c TimeZone=UTC -c client_min_messages=warning";
-    storage_.emplace_back("options");
-    storage_.emplace_back(options);
-
-    for (size_t i = 0; i < storage_.size(); i += 2) {
-        keywords_.push_back(storage_[i].c_str());
-        values_.push_back(storage_[i + 1].c_str());
-    }
-
-    keywords_.push_back(nullptr);
-    values_.push_back(nullptr);
+    ngx_queue_init(&waiting_);
+    ngx_queue_init(&finished_);
 
     for (ngx_uint_t i = 0; i < size; i++) {
         connections_.push_back(std::make_unique<Connection>(this, i));
@@ -913,13 +1123,18 @@ Pool::Pool(ngx_log_t *log, std::string conninfo, ngx_uint_t size,
 Pool::~Pool()
 {
     /*
-     * Only at process exit: the requests behind queued jobs are not
+     * Only at process exit: the requests behind the jobs are not
      * finalized any more, so the callbacks are dropped, not called.
      */
+    deliver_.cancel();
     connections_.clear();
 
-    for (Job *job : queue_) {
-        delete job;
+    for (ngx_queue_t *q : {&waiting_, &finished_}) {
+        while (!ngx_queue_empty(q)) {
+            Job *job = Job::of(ngx_queue_head(q));
+            job->unlink();
+            delete job;
+        }
     }
 }
 
@@ -953,33 +1168,40 @@ Pool::notified()
 void
 Pool::exec(const Statement &stmt, Params params, Callback done)
 {
-    enqueue(new Job(this, &stmt, std::move(params), std::move(done)));
+    enqueue(std::make_unique<Job>(this, &stmt, std::move(params),
+                                  std::move(done)));
 }
 
 
 void
 Pool::exec_sql(std::string sql, Params params, Callback done)
 {
-    auto *job = new Job(this, nullptr, std::move(params), std::move(done));
+    auto job = std::make_unique<Job>(this, nullptr, std::move(params),
+                                     std::move(done));
     job->sql = std::move(sql);
-    enqueue(job);
+    enqueue(std::move(job));
 }
 
 
+/* from here on nothing throws: the job is the pool's */
 void
-Pool::enqueue(Job *job)
+Pool::enqueue(std::unique_ptr<Job> owned)
 {
-    ngx_add_timer(&job->deadline, timeout_);
-    queue_.push_back(job);
+    Job *job = owned.release();
+
+    job->deadline.arm(timeout_);
+    ngx_queue_insert_tail(&waiting_, &job->link.queue);
+    job->linked = true;
+    nwaiting_++;
 
     dispatch();
 }
 
 
 void
-Pool::dispatch()
+Pool::dispatch() noexcept
 {
-    if (!queue_.empty()) {
+    if (nwaiting_ != 0) {
         bool any = false;
 
         for (auto &conn : connections_) {
@@ -998,13 +1220,14 @@ Pool::dispatch()
     }
 
     for (auto &conn : connections_) {
-        if (queue_.empty()) {
+        if (nwaiting_ == 0) {
             return;
         }
 
         if (conn->idle()) {
-            Job *job = queue_.front();
-            queue_.pop_front();
+            Job *job = Job::of(ngx_queue_head(&waiting_));
+            job->unlink();
+            nwaiting_--;
             conn->run(job);
         }
     }
@@ -1012,21 +1235,14 @@ Pool::dispatch()
 
 
 void
-Pool::connection_ready(Connection *)
+Pool::connection_ready(Connection *) noexcept
 {
     dispatch();
 }
 
 
 void
-Pool::connection_lost(Connection *)
-{
-    /* queued jobs wait for another connection or their deadline */
-}
-
-
-void
-Pool::setup_done(bool ok)
+Pool::setup_done(bool ok) noexcept
 {
     setup_running_ = false;
     schema_ready_ = ok;
@@ -1034,7 +1250,28 @@ Pool::setup_done(bool ok)
 
 
 void
-Pool::job_finished(Job *job, Outcome &&outcome)
+Pool::job_expired(Job *job) noexcept
+{
+    count_timeout();
+
+    if (job->conn != nullptr) {
+        job->conn->abort_job("query timed out");
+        return;
+    }
+
+    job->unlink();
+    nwaiting_--;
+
+    Outcome outcome;
+    outcome.error = "no database connection available in time";
+    outcome.unavailable = true;
+    job_finished(job, std::move(outcome));
+}
+
+
+/* the callback runs from a posted event, not from the caller's stack */
+void
+Pool::job_finished(Job *job, Outcome &&outcome) noexcept
 {
     queries_++;
 
@@ -1042,15 +1279,40 @@ Pool::job_finished(Job *job, Outcome &&outcome)
         errors_++;
     }
 
-    Callback done = std::move(job->done);
-    delete job;
+    job->deadline.cancel();
+    job->outcome = std::move(outcome);
+    ngx_queue_insert_tail(&finished_, &job->link.queue);
+    job->linked = true;
 
-    try {
-        done(std::move(outcome));
+    deliver_.post();
+}
 
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, log_, 0,
-                      "webpush: query callback failed: %s", e.what());
+
+void
+Pool::deliver() noexcept
+{
+    /* the callbacks may queue more: those wait for the next round */
+    ngx_queue_t batch;
+
+    ngx_queue_init(&batch);
+
+    if (!ngx_queue_empty(&finished_)) {
+        ngx_queue_add(&batch, &finished_);
+        ngx_queue_init(&finished_);
+    }
+
+    while (!ngx_queue_empty(&batch)) {
+        Job *job = Job::of(ngx_queue_head(&batch));
+        job->unlink();
+
+        std::unique_ptr<Job> owned(job);
+        Callback done = std::move(job->done);
+        Outcome outcome = std::move(job->outcome);
+        owned.reset();
+
+        glue::barrier(log_, "query callback", [&]() {
+            done(std::move(outcome));
+        });
     }
 }
 
@@ -1061,7 +1323,7 @@ Pool::stats() const
     PoolStats s{};
 
     s.connections = connections_.size();
-    s.queued = queue_.size();
+    s.queued = nwaiting_;
     s.queries = queries_;
     s.errors = errors_;
     s.timeouts = timeouts_;

@@ -7,24 +7,37 @@
  * the network.  Queries are named prepared statements, prepared on each
  * connection the first time it runs them.
  *
+ * Connecting never blocks either: each host of the connection string is
+ * tried in order, a host name resolved by nginx's resolver (again at every
+ * reconnect) and each of its addresses given to libpq as hostaddr, each
+ * attempt bounded by connect_timeout (else webpush_postgres_timeout);
+ * target_session_attrs is checked by libpq on each (db/conninfo.hpp).
+ * libpq may open a new socket inside PQconnectPoll (SSL or GSS fallback)
+ * that gets the old one's descriptor number, so the event registration
+ * follows the socket's identity (its inode), not its number.
+ *
  * Every query gets a deadline (webpush_postgres_timeout) covering the wait
  * for a free connection and the execution; when it passes, the callback
  * gets an error and, if the query was running, its connection is dropped
  * and reopened (PQcancel would block).  A connection that breaks is
  * reopened with a growing delay; queries queue meanwhile, so a database
  * that comes back is used again without an nginx restart.
+ *
+ * Callbacks are delivered from a posted event, never from inside exec()
+ * or a connection's own handler, so a callback may queue the next query.
  */
 
 #pragma once
 
 #include "ngx.hpp"
 
+#include "db/conninfo.hpp"
 #include "db/sql.hpp"
+#include "glue/ngx_webpush_glue.hpp"
 
 #include <libpq-fe.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -58,7 +71,8 @@ private:
 
 
 /*
- * Called exactly once, never from inside Pool::exec().  On success error
+ * Called exactly once, from a posted event (never from inside exec()),
+ * unless the pool is destroyed first (process exit): then never.  On success error
  * is empty and result holds the PGRES_TUPLES_OK / PGRES_COMMAND_OK result;
  * otherwise error says why (the server's message for an SQL error) and
  * sqlstate is the server's SQLSTATE when there was one.
@@ -93,15 +107,22 @@ class Connection;
 struct Job;
 
 
+/* the resolver for host names in the connection string */
+struct ResolverConf {
+    ngx_resolver_t  *resolver = nullptr;     /* http{}'s, or none */
+    ngx_msec_t       timeout = 30000;
+};
+
+
 class Pool {
 public:
     /*
-     * conninfo: the webpush_postgres value; setup_sql: run once per worker
-     * on the first connection (schema creation and upgrade) before any
-     * query is dispatched.
+     * conninfo: the parsed webpush_postgres value; setup_sql: run once
+     * per worker on the first connection (schema creation and upgrade)
+     * before any query is dispatched.
      */
-    Pool(ngx_log_t *log, std::string conninfo, ngx_uint_t size,
-         ngx_msec_t timeout, std::string setup_sql);
+    Pool(ngx_log_t *log, Conninfo conninfo, ngx_uint_t size,
+         ngx_msec_t timeout, std::string setup_sql, ResolverConf resolver);
     ~Pool();
 
     Pool(const Pool &) = delete;
@@ -117,6 +138,10 @@ public:
     const std::string &channel() const { return channel_; }
     void notified();
 
+    /*
+     * Queues a query.  Throws (std::bad_alloc) only before anything was
+     * queued; then done is never called.
+     */
     void exec(const Statement &stmt, Params params, Callback done);
 
     /* SQL built at run time (from whitelisted parts only), not prepared */
@@ -124,38 +149,38 @@ public:
 
     PoolStats stats() const;
 
-    /* used by Connection */
-    void connection_ready(Connection *conn);
-    void connection_lost(Connection *conn);
-    void job_finished(Job *job, Outcome &&outcome);
-    void setup_done(bool ok);
-    void count_reconnect() { reconnects_++; }
-    void count_timeout() { timeouts_++; }
+    /* used by Connection and Job */
+    void connection_ready(Connection *conn) noexcept;
+    void job_finished(Job *job, Outcome &&outcome) noexcept;
+    void job_expired(Job *job) noexcept;
+    void setup_done(bool ok) noexcept;
+    void count_reconnect() noexcept { reconnects_++; }
+    void count_timeout() noexcept { timeouts_++; }
     bool setup_needed() const { return !schema_ready_ && !setup_running_; }
-    void setup_started() { setup_running_ = true; }
+    void setup_started() noexcept { setup_running_ = true; }
 
     ngx_log_t          *log() const { return log_; }
     ngx_msec_t          timeout() const { return timeout_; }
     const std::string  &setup_sql() const { return setup_sql_; }
-    const std::vector<const char *> &keywords() const { return keywords_; }
-    const std::vector<const char *> &values() const { return values_; }
+    const Conninfo     &conninfo() const { return conninfo_; }
+    const ResolverConf &resolver() const { return resolver_; }
 
 private:
-    void dispatch();
-    void enqueue(Job *job);
+    void enqueue(std::unique_ptr<Job> job);
+    void dispatch() noexcept;
+    void deliver() noexcept;
 
     ngx_log_t                                 *log_;
-    std::string                                conninfo_;
+    Conninfo                                   conninfo_;
     ngx_msec_t                                 timeout_;
     std::string                                setup_sql_;
-
-    /* connection parameters: the user's conninfo plus our options */
-    std::vector<std::string>                   storage_;
-    std::vector<const char *>                  keywords_;
-    std::vector<const char *>                  values_;
+    ResolverConf                               resolver_;
 
     std::vector<std::unique_ptr<Connection>>   connections_;
-    std::deque<Job *>                          queue_;
+    ngx_queue_t                                waiting_;   /* Job::link */
+    ngx_uint_t                                 nwaiting_ = 0;
+    ngx_queue_t                                finished_;  /* Job::link */
+    glue::Event                                deliver_;
     std::string                                channel_;
     std::function<void()>                      on_notify_;
     bool                                       schema_ready_ = false;
@@ -165,8 +190,6 @@ private:
     uint64_t                                   errors_ = 0;
     uint64_t                                   timeouts_ = 0;
     uint64_t                                   reconnects_ = 0;
-
-    friend struct Job;
 };
 
 } // namespace webpush::db
