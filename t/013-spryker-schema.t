@@ -1,8 +1,11 @@
 # A database where Spryker already created its tables (shaped like its
-# Propel schema for PostgreSQL: sequences without column defaults, quoted
-# constraint names, spy_locale) works as it is: the module adds only its
-# own webpush_ objects, uses the reference's sequences and checks
-# localeName against spy_locale (5009).
+# Propel schema for PostgreSQL: sequences named by <id-method-parameter>,
+# after the key column for the push notification tables
+# (id_push_notification_pk_seq) and spy_locale_pk_seq for spy_locale,
+# without column defaults; quoted constraint names) works as it is: the
+# module adds only its own webpush_ objects, uses the reference's
+# sequences (no sequence of its own) and checks localeName against
+# spy_locale (5009).
 
 use strict;
 use warnings;
@@ -21,39 +24,39 @@ $TEST_TOP/t/bin/pgcluster psql $TEST_PG_DIR -d spryker >/dev/null <<'SQL'
 CREATE SEQUENCE "spy_locale_pk_seq";
 CREATE TABLE "spy_locale" ("id_locale" INTEGER NOT NULL, "locale_name" VARCHAR(5) NOT NULL,
     "is_active" BOOLEAN DEFAULT 't' NOT NULL, PRIMARY KEY ("id_locale"),
-    CONSTRAINT "spy_locale-locale_name" UNIQUE ("locale_name"));
+    CONSTRAINT "spy_locale-unique-locale_name" UNIQUE ("locale_name"));
 INSERT INTO "spy_locale" VALUES (46, 'de_DE', 't'), (66, 'en_US', 't');
-CREATE SEQUENCE "spy_push_notification_provider_pk_seq";
+CREATE SEQUENCE "id_push_notification_provider_pk_seq";
 CREATE TABLE "spy_push_notification_provider" ("id_push_notification_provider" INTEGER NOT NULL,
     "uuid" VARCHAR(36), "name" VARCHAR(255) NOT NULL, "created_at" TIMESTAMP, "updated_at" TIMESTAMP,
     PRIMARY KEY ("id_push_notification_provider"),
     CONSTRAINT "spy_push_notification_provider-name" UNIQUE ("name"));
-CREATE SEQUENCE "spy_push_notification_group_pk_seq";
+CREATE SEQUENCE "id_push_notification_group_pk_seq";
 CREATE TABLE "spy_push_notification_group" ("id_push_notification_group" INTEGER NOT NULL,
     "uuid" VARCHAR(36), "name" VARCHAR(255) NOT NULL, "identifier" VARCHAR(255),
     "created_at" TIMESTAMP, "updated_at" TIMESTAMP, PRIMARY KEY ("id_push_notification_group"),
     CONSTRAINT "spy_push_notification_group-name-identifier" UNIQUE ("name","identifier"));
-CREATE SEQUENCE "spy_push_notification_pk_seq";
+CREATE SEQUENCE "id_push_notification_pk_seq";
 CREATE TABLE "spy_push_notification" ("id_push_notification" INTEGER NOT NULL, "uuid" VARCHAR(36),
     "fk_push_notification_group" INTEGER NOT NULL, "fk_push_notification_provider" INTEGER NOT NULL,
     "payload" TEXT, "created_at" TIMESTAMP, "updated_at" TIMESTAMP, PRIMARY KEY ("id_push_notification"));
 CREATE INDEX "spy_push_notification-fk_push_notification_group" ON "spy_push_notification" ("fk_push_notification_group");
-CREATE SEQUENCE "spy_push_notification_subscription_pk_seq";
+CREATE SEQUENCE "id_push_notification_subscription_pk_seq";
 CREATE TABLE "spy_push_notification_subscription" ("id_push_notification_subscription" INTEGER NOT NULL,
     "uuid" VARCHAR(36), "fk_push_notification_group" INTEGER NOT NULL,
     "fk_push_notification_provider" INTEGER NOT NULL, "fk_locale" INTEGER, "payload" TEXT,
     "payload_checksum" VARCHAR(255), "expired_at" TIMESTAMP NOT NULL, "created_at" TIMESTAMP,
     "updated_at" TIMESTAMP, PRIMARY KEY ("id_push_notification_subscription"));
-ALTER TABLE "spy_push_notification_subscription" ADD CONSTRAINT "spy_push_notification_subscription-fk_locale"
+ALTER TABLE "spy_push_notification_subscription" ADD CONSTRAINT "spy_push_notification_sub-fk_locale"
     FOREIGN KEY ("fk_locale") REFERENCES "spy_locale" ("id_locale");
-ALTER TABLE "spy_push_notification_subscription" ADD CONSTRAINT "spy_push_notification_subscription-fk_provider"
+ALTER TABLE "spy_push_notification_subscription" ADD CONSTRAINT "spy_push_notification_sub-fk_push_notification_provider"
     FOREIGN KEY ("fk_push_notification_provider") REFERENCES "spy_push_notification_provider" ("id_push_notification_provider");
-CREATE SEQUENCE "spy_push_notification_subscription_delivery_log_pk_seq";
+CREATE SEQUENCE "id_push_notification_subscription_delivery_log_pk_seq";
 CREATE TABLE "spy_push_notification_subscription_delivery_log" ("id_push_notification_subscription_delivery_log" INTEGER NOT NULL,
     "fk_push_notification" INTEGER NOT NULL, "fk_push_notification_subscription" INTEGER NOT NULL,
     "created_at" TIMESTAMP, "updated_at" TIMESTAMP, PRIMARY KEY ("id_push_notification_subscription_delivery_log"),
     CONSTRAINT "spy_push_not_subscr_del_log-fk_push_not-fk_push_not_subscr" UNIQUE ("fk_push_notification","fk_push_notification_subscription"));
-SELECT setval('spy_push_notification_provider_pk_seq', 40);
+SELECT setval('id_push_notification_provider_pk_seq', 40);
 INSERT INTO "spy_push_notification_provider" VALUES (40, '2a304ddf-d51b-514f-bd11-6e818a27fe23', 'web-push-php', now(), now());
 SQL
 --- http_config
@@ -106,8 +109,10 @@ POST /push-notification-providers
 SELECT string_agg(id_push_notification_provider || ':' || name, ',' ORDER BY 1) FROM spy_push_notification_provider;
 SELECT max(version) FROM webpush_schema_version;
 SELECT count(*) FROM pg_constraint WHERE conrelid = 'spy_push_notification_provider'::regclass;
+SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind = 'S' AND relname NOT LIKE 'webpush%';
 --- sql_db: spryker
 --- sql_result
 40:web-push-php,41:second
+3
 2
-2
+id_push_notification_group_pk_seq,id_push_notification_pk_seq,id_push_notification_provider_pk_seq,id_push_notification_subscription_delivery_log_pk_seq,id_push_notification_subscription_pk_seq,spy_locale_pk_seq

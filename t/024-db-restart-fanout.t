@@ -47,7 +47,7 @@ GET /status
 $TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres -Atc \
     "SELECT max(version) FROM webpush_schema_version"
 --- check_result
-2
+3
 
 === TEST 2: the database restarts while 3,000 deliveries go out
 --- shell
@@ -61,9 +61,9 @@ INSERT INTO spy_push_notification_subscription
            md5(i::text), now() + interval '1 day', now(), now()
     FROM generate_series(1, 3000) i;
 -- rows with explicit ids: the module's own inserts continue after them
-SELECT setval('spy_push_notification_provider_pk_seq', 1),
-       setval('spy_push_notification_group_pk_seq', 1),
-       setval('spy_push_notification_subscription_pk_seq', 3000);
+SELECT setval('id_push_notification_provider_pk_seq', 1),
+       setval('id_push_notification_group_pk_seq', 1),
+       setval('id_push_notification_subscription_pk_seq', 3000);
 SQL
 curl -s -o /dev/null -X POST \
     --data '{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"all"},"payload":{"n":1}}}}' \

@@ -2,9 +2,11 @@
  * Schema and statements; see sql.hpp.
  *
  * Names follow the reference (Spryker's Propel schema for PostgreSQL):
- * tables spy_push_notification*, sequences <table>_pk_seq, identifiers
- * from the sequences on insert (Propel supplies nextval() itself, so the
- * columns have no DEFAULT), timestamps without time zone written in UTC
+ * tables spy_push_notification*, sequences named after the primary-key
+ * column, <pk column>_pk_seq (id_push_notification_pk_seq; versions 1 and
+ * 2 used <table>_pk_seq and are upgraded), identifiers from the sequences
+ * on insert (Propel supplies nextval() itself, so the columns have no
+ * DEFAULT), timestamps without time zone written in UTC
  * (the pool sets TimeZone=UTC).  Module-owned objects start with webpush_.
  *
  * UUIDs are random (v4, gen_random_uuid()), not the reference's v5 of
@@ -26,7 +28,92 @@ CREATE TABLE IF NOT EXISTS webpush_schema_version (
     applied_at  timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE SEQUENCE IF NOT EXISTS spy_push_notification_provider_pk_seq;
+-- Sequences (schema version 3).  Spryker's Propel schema names them after
+-- the primary-key column (<id-method-parameter>), and every writer, Propel
+-- and this module, takes ids from them with nextval(); the columns have no
+-- DEFAULT.  Versions 1 and 2 named them after the table
+-- (spy_push_notification_pk_seq); such a sequence is renamed when the new
+-- name is free (its value, owner and grants go with it).  When both exist
+-- (a Spryker database that an older module added its own sequences to),
+-- the new one is raised past the old one's values, column defaults using
+-- the old one are moved, and the old one is dropped.  Then each sequence
+-- is raised past the ids in its table, so that one created here for rows
+-- already present starts above them.  A sequence is never lowered.
+DO $do$
+DECLARE
+    v_table   text;
+    v_column  text;
+    v_old     text;
+    v_new     text;
+    v_next    bigint;
+    v_target  bigint;
+    v_def     record;
+BEGIN
+    FOR v_table, v_column IN
+        VALUES ('spy_push_notification_provider',
+                'id_push_notification_provider'),
+               ('spy_push_notification_group', 'id_push_notification_group'),
+               ('spy_push_notification', 'id_push_notification'),
+               ('spy_push_notification_subscription',
+                'id_push_notification_subscription'),
+               ('spy_push_notification_subscription_delivery_log',
+                'id_push_notification_subscription_delivery_log')
+    LOOP
+        v_old := v_table || '_pk_seq';
+        v_new := v_column || '_pk_seq';
+
+        IF to_regclass(v_old) IS NOT NULL AND to_regclass(v_new) IS NULL
+        THEN
+            EXECUTE format('ALTER SEQUENCE %I RENAME TO %I', v_old, v_new);
+        ELSIF to_regclass(v_new) IS NULL THEN
+            EXECUTE format('CREATE SEQUENCE %I', v_new);
+        END IF;
+
+        -- the value nextval() would give next
+        EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1'
+                       ' ELSE last_value END FROM %I', v_new)
+            INTO v_next;
+        v_target := v_next;
+
+        IF to_regclass(v_old) IS NOT NULL THEN
+            EXECUTE format('SELECT CASE WHEN is_called THEN last_value + 1'
+                           ' ELSE last_value END FROM %I', v_old)
+                INTO v_target;
+            v_target := greatest(v_target, v_next);
+        END IF;
+
+        IF to_regclass(v_table) IS NOT NULL THEN
+            EXECUTE format('SELECT greatest($1, max(%I) + 1) FROM %I',
+                           v_column, v_table)
+                INTO v_target USING v_target;
+        END IF;
+
+        IF v_target > v_next THEN
+            PERFORM setval(v_new::regclass, v_target, false);
+        END IF;
+
+        IF to_regclass(v_old) IS NOT NULL THEN
+            FOR v_def IN
+                SELECT d.adrelid::regclass AS tab, a.attname AS col
+                FROM pg_depend p
+                JOIN pg_attrdef d ON d.oid = p.objid
+                JOIN pg_attribute a
+                    ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+                WHERE p.classid = 'pg_attrdef'::regclass
+                  AND p.refclassid = 'pg_class'::regclass
+                  AND p.refobjid = to_regclass(v_old)
+            LOOP
+                EXECUTE format('ALTER TABLE %s ALTER COLUMN %I'
+                               ' SET DEFAULT nextval(%L::regclass)',
+                               v_def.tab, v_def.col, v_new);
+            END LOOP;
+
+            EXECUTE format('DROP SEQUENCE %I', v_old);
+        END IF;
+    END LOOP;
+END
+$do$;
+
 CREATE TABLE IF NOT EXISTS spy_push_notification_provider (
     id_push_notification_provider  integer NOT NULL,
     uuid                           varchar(36),
@@ -37,7 +124,6 @@ CREATE TABLE IF NOT EXISTS spy_push_notification_provider (
     CONSTRAINT "spy_push_notification_provider-name" UNIQUE (name)
 );
 
-CREATE SEQUENCE IF NOT EXISTS spy_push_notification_group_pk_seq;
 CREATE TABLE IF NOT EXISTS spy_push_notification_group (
     id_push_notification_group  integer NOT NULL,
     uuid                        varchar(36),
@@ -50,7 +136,6 @@ CREATE TABLE IF NOT EXISTS spy_push_notification_group (
         UNIQUE (name, identifier)
 );
 
-CREATE SEQUENCE IF NOT EXISTS spy_push_notification_pk_seq;
 CREATE TABLE IF NOT EXISTS spy_push_notification (
     id_push_notification           integer NOT NULL,
     uuid                           varchar(36),
@@ -74,7 +159,6 @@ CREATE INDEX IF NOT EXISTS
     "spy_push_notification-fk_push_notification_provider"
     ON spy_push_notification (fk_push_notification_provider);
 
-CREATE SEQUENCE IF NOT EXISTS spy_push_notification_subscription_pk_seq;
 CREATE TABLE IF NOT EXISTS spy_push_notification_subscription (
     id_push_notification_subscription  integer NOT NULL,
     uuid                               varchar(36),
@@ -102,8 +186,6 @@ CREATE INDEX IF NOT EXISTS
     "spy_push_notification_sub-fk_push_notification_provider"
     ON spy_push_notification_subscription (fk_push_notification_provider);
 
-CREATE SEQUENCE IF NOT EXISTS
-    spy_push_notification_subscription_delivery_log_pk_seq;
 CREATE TABLE IF NOT EXISTS spy_push_notification_subscription_delivery_log (
     id_push_notification_subscription_delivery_log  integer NOT NULL,
     fk_push_notification                            integer NOT NULL,
@@ -159,7 +241,7 @@ BEGIN
         INSERT INTO spy_push_notification_group
             (id_push_notification_group, uuid, name, identifier,
              created_at, updated_at)
-        VALUES (nextval('spy_push_notification_group_pk_seq'),
+        VALUES (nextval('id_push_notification_group_pk_seq'),
                 gen_random_uuid()::text, p_group, p_identifier, now(), now())
         RETURNING id_push_notification_group INTO v_group;
     END IF;
@@ -229,7 +311,7 @@ BEGIN
         (id_push_notification_subscription, uuid, fk_push_notification_group,
          fk_push_notification_provider, fk_locale, payload, payload_checksum,
          expired_at, created_at, updated_at)
-    VALUES (nextval('spy_push_notification_subscription_pk_seq'),
+    VALUES (nextval('id_push_notification_subscription_pk_seq'),
             gen_random_uuid()::text, v_group, v_provider, v_locale,
             p_payload, p_checksum,
             now() + make_interval(secs => p_ttl), now(), now())
@@ -375,7 +457,7 @@ BEGIN
     INSERT INTO spy_push_notification
         (id_push_notification, uuid, fk_push_notification_group,
          fk_push_notification_provider, payload, created_at, updated_at)
-    VALUES (nextval('spy_push_notification_pk_seq'), gen_random_uuid()::text,
+    VALUES (nextval('id_push_notification_pk_seq'), gen_random_uuid()::text,
             webpush_group_id(p_group, p_identifier), v_provider, p_payload,
             now(), now())
     RETURNING id_push_notification, spy_push_notification.uuid
@@ -547,7 +629,8 @@ LANGUAGE sql AS $fn$
             (id_push_notification_subscription_delivery_log,
              fk_push_notification, fk_push_notification_subscription,
              created_at, updated_at)
-        SELECT nextval('spy_push_notification_subscription_delivery_log_pk_seq'),
+        SELECT nextval(
+                   'id_push_notification_subscription_delivery_log_pk_seq'),
                done.nid, done.sid, now() AT TIME ZONE 'UTC',
                now() AT TIME ZONE 'UTC'
         FROM done WHERE done.outcome = 'sent'
@@ -572,7 +655,7 @@ LANGUAGE sql AS $fn$
                   + (SELECT count(*) FROM dropped))::integer
 $fn$;
 
-INSERT INTO webpush_schema_version (version) VALUES (1), (2)
+INSERT INTO webpush_schema_version (version) VALUES (1), (2), (3)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
@@ -614,7 +697,7 @@ const Statement  provider_create = {
     "webpush_provider_create",
     "INSERT INTO spy_push_notification_provider"
     " (id_push_notification_provider, uuid, name, created_at, updated_at)"
-    " VALUES (nextval('spy_push_notification_provider_pk_seq'),"
+    " VALUES (nextval('id_push_notification_provider_pk_seq'),"
     " gen_random_uuid()::text, $1, now(), now())"
     " ON CONFLICT (name) DO NOTHING"
     " RETURNING uuid, name"

@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 2;
+constexpr int  schema_version = 3;
 
 /*
  * One script, run by the first connection of every worker: takes an
