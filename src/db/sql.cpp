@@ -801,6 +801,16 @@ const Statement  complete = {
     "SELECT webpush_complete($1, $2, $3, $4, $5)"
 };
 
+/* answered from the partial indexes: fanout, due and leased */
+const Statement  pending = {
+    "webpush_pending",
+    "SELECT EXISTS (SELECT 1 FROM webpush_notification WHERE NOT fanout_done),"
+    "       EXISTS (SELECT 1 FROM webpush_delivery"
+    "               WHERE state = 'ready' AND next_attempt_at <= now())"
+    "       OR EXISTS (SELECT 1 FROM webpush_delivery"
+    "                  WHERE state = 'sending' AND lease_until < now())"
+};
+
 const Statement  listen = {
     "webpush_listen",
     "LISTEN webpush"

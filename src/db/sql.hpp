@@ -81,6 +81,12 @@ extern const Statement  claim;
 /* $1 ids, $2 outcomes, $3 statuses, $4 errors, $5 delays (arrays) */
 extern const Statement  complete;
 
+/*
+ * The idle sender's poll, one round trip: -> a fan-out waits, deliveries
+ * are due (ready and due, or a lapsed lease)
+ */
+extern const Statement  pending;
+
 extern const Statement  listen;
 
 } // namespace sql

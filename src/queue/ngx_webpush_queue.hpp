@@ -30,9 +30,10 @@
  * positive room() (another worker pushed meanwhile).
  *
  * Wake-ups: there are no IPC channels between workers.  push() bumps
- * generation(); an idle sender polls generation() and depth() on a short
- * timer (both are plain reads of shared words, no lock, no system call)
- * and calls pop() only when there is something to take.
+ * generation(); a sender reads depth() on its tick (a plain read of a
+ * shared word, no lock, no system call): every 20 ms while it has work or
+ * had some in the last second, every second when idle; it calls pop()
+ * only when there is something to take.
  *
  * Concurrency: every change of the list happens under the slab mutex
  * (ngx_shmtx_lock(&shpool->mutex)); inside it only ngx_slab_*_locked and

@@ -26,11 +26,23 @@ namespace webpush::sender {
 
 namespace {
 
-/* how often the database is asked for work when nothing hints at it */
+/*
+ * How often the database is asked for work when nothing hints at it: the
+ * fallback for NOTIFYs that never came (a lost LISTEN connection, another
+ * node's retries and lapsed leases).  An idle worker wakes only for it.
+ */
 constexpr ngx_msec_t  poll_interval = 1000;
 
-/* the loop's own rhythm: queue pops and result batches */
+/* the loop's rhythm while there is work: queue pops and result batches */
 constexpr ngx_msec_t  tick_interval = 20;
+
+/*
+ * How long the fast rhythm outlasts the last sign of work.  Workers of a
+ * node learn of what another one queued only by looking at the queue: a
+ * NOTIFY wakes them all, one claims, and the others must still be looking
+ * when its claim lands in the queue.
+ */
+constexpr ngx_msec_t  linger = 1000;
 
 /*
  * Deliveries encrypted and posted in one go (~50 µs each): more waits for
@@ -207,6 +219,11 @@ private:
     static void on_turn(ngx_event_t *ev) noexcept;
 
     void tick();
+    bool busy() const;
+    ngx_msec_t next_tick() const;
+    void arm(ngx_msec_t delay);
+    void reschedule();
+    void probe();
     void fanout();
     void claim();
     void claimed(db::Outcome &&o);
@@ -235,6 +252,7 @@ private:
     size_t                            sent_this_turn_ = 0;
     ngx_connection_t                  tick_conn_;
 
+    bool                              probe_busy_ = false;
     bool                              fanout_busy_ = false;
     bool                              claim_busy_ = false;
     bool                              flush_busy_ = false;
@@ -243,7 +261,12 @@ private:
     bool                              more_ = false;      /* fan-out */
     bool                              backlog_ = true;    /* claims */
     ngx_msec_t                        last_poll_ = 0;
+    ngx_msec_t                        last_work_ = 0;    /* see linger */
     ngx_msec_t                        oldest_result_ = 0;
+
+    /* the earliest retry this worker wrote back: due for a claim then */
+    ngx_msec_t                        retry_due_ = 0;
+    bool                              retry_pending_ = false;
 
     ngx_uint_t                        in_flight_ = 0;
     std::vector<Result>               results_;
@@ -338,6 +361,7 @@ Sender::Impl::~Impl()
 void
 Sender::Impl::start()
 {
+    last_work_ = ngx_current_msec;
     ngx_add_timer(&tick_, tick_interval);
 }
 
@@ -346,6 +370,7 @@ void
 Sender::Impl::wake()
 {
     hinted_ = true;
+    last_work_ = ngx_current_msec;
 
     if (!tick_.posted) {
         ngx_post_event(&tick_, &ngx_posted_events);
@@ -365,19 +390,13 @@ Sender::Impl::on_tick(ngx_event_t *ev) noexcept
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
                       "webpush: sender: %s", e.what());
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
+                      "webpush: sender: unknown exception");
     }
 
-    /*
-     * A shutting-down worker keeps ticking while outcomes wait to be
-     * written back: they were sent, and lost they would be sent again
-     * when their leases lapse.
-     */
-    if ((!impl->exiting() || !impl->results_.empty())
-        && !impl->tick_.timer_set)
-    {
-        impl->tick_.cancelable = impl->results_.empty() ? 1 : 0;
-        ngx_add_timer(&impl->tick_, tick_interval);
-    }
+    impl->reschedule();
 }
 
 
@@ -400,24 +419,40 @@ Sender::Impl::on_turn(ngx_event_t *ev) noexcept
     } catch (const std::exception &e) {
         ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
                       "webpush: sender: %s", e.what());
+
+    } catch (...) {
+        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
+                      "webpush: sender: unknown exception");
     }
+
+    impl->reschedule();
 }
 
 
 void
 Sender::Impl::tick()
 {
-    if (!exiting()) {
-        bool poll = hinted_ || more_
-                    || ngx_current_msec - last_poll_ >= poll_interval;
+    if (busy()) {
+        last_work_ = ngx_current_msec;
+    }
 
-        if (poll) {
+    if (!exiting()) {
+        bool retry_due = retry_pending_
+                         && static_cast<ngx_msec_int_t>(
+                                ngx_current_msec - retry_due_) >= 0;
+
+        if (hinted_ || more_ || retry_due) {
             hinted_ = false;
             more_ = false;
+            retry_pending_ = false;
             last_poll_ = ngx_current_msec;
             backlog_ = true;
 
             fanout();
+
+        } else if (ngx_current_msec - last_poll_ >= poll_interval) {
+            last_poll_ = ngx_current_msec;
+            probe();
         }
 
         /* due deliveries are claimed as fast as the queue drains */
@@ -434,6 +469,130 @@ Sender::Impl::tick()
     {
         flush();
     }
+}
+
+
+/*
+ * Whether the fast rhythm is needed: work is in this worker's hands or in
+ * the node's queue, or a step found more than it took.  A query under way
+ * is not work: its callback reschedules when it brings some, so a
+ * database that does not answer does not keep the worker awake.
+ */
+bool
+Sender::Impl::busy() const
+{
+    return hinted_
+           || (more_ && !fanout_busy_)
+           || (backlog_ && !claim_busy_)
+           || in_flight_ > 0
+           || !results_.empty()
+           || !queue_->empty();
+}
+
+
+ngx_msec_t
+Sender::Impl::next_tick() const
+{
+    if (busy() || ngx_current_msec - last_work_ < linger) {
+        return tick_interval;
+    }
+
+    /* idle: sleep until the next poll or the earliest retry comes due */
+    ngx_msec_t since = ngx_current_msec - last_poll_;
+    ngx_msec_t delay = since < poll_interval ? poll_interval - since : 0;
+
+    if (retry_pending_) {
+        auto left = static_cast<ngx_msec_int_t>(retry_due_
+                                                - ngx_current_msec);
+        delay = std::min(delay, static_cast<ngx_msec_t>(std::max<
+                                    ngx_msec_int_t>(left, 0)));
+    }
+
+    return std::max<ngx_msec_t>(delay, 1);
+}
+
+
+/* the tick in "delay" at the latest: an earlier one is kept */
+void
+Sender::Impl::arm(ngx_msec_t delay)
+{
+    /* pending outcomes keep a gracefully exiting worker alive */
+    tick_.cancelable = results_.empty() ? 1 : 0;
+
+    if (tick_.timer_set) {
+        auto left = static_cast<ngx_msec_int_t>(tick_.timer.key
+                                                - ngx_current_msec);
+
+        if (left <= static_cast<ngx_msec_int_t>(delay)) {
+            return;
+        }
+
+        /* ngx_add_timer() would keep a timer less than 300 ms off */
+        ngx_del_timer(&tick_);
+    }
+
+    ngx_add_timer(&tick_, delay);
+}
+
+
+/*
+ * After a tick and after anything that may have brought work (a query's
+ * answer, outcomes).  A shutting-down worker keeps ticking only while
+ * outcomes wait to be written back: they were sent, and lost they would
+ * be sent again when their leases lapse.
+ */
+void
+Sender::Impl::reschedule()
+{
+    if (closing_) {
+        return;
+    }
+
+    if (exiting()) {
+        if (!results_.empty()) {
+            arm(tick_interval);
+        }
+
+        return;
+    }
+
+    arm(next_tick());
+}
+
+
+/*
+ * The fallback poll, one query (an idle worker wakes for its answer too):
+ * when it finds work, the next tick looks for it as a NOTIFY would have.
+ */
+void
+Sender::Impl::probe()
+{
+    if (probe_busy_) {
+        return;
+    }
+
+    probe_busy_ = true;
+
+    pool_->exec(db::sql::pending, db::Params(), [this](db::Outcome &&o) {
+        probe_busy_ = false;
+
+        if (!o.ok()) {
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "webpush: polling for work failed: %s",
+                          o.error.c_str());
+            return;
+        }
+
+        const PGresult *res = o.result.get();
+
+        if (PQntuples(res) == 1
+            && (*PQgetvalue(res, 0, 0) == 't'
+                || *PQgetvalue(res, 0, 1) == 't'))
+        {
+            hinted_ = true;
+            reschedule();
+        }
+    });
 }
 
 
@@ -464,6 +623,8 @@ Sender::Impl::fanout()
             more_ = true;
             backlog_ = true;
         }
+
+        reschedule();
     });
 }
 
@@ -502,6 +663,7 @@ Sender::Impl::claim()
             ngx_log_error(NGX_LOG_WARN, log_, 0,
                           "webpush: claiming deliveries failed: %s",
                           o.error.c_str());
+            reschedule();
             return;
         }
 
@@ -510,6 +672,9 @@ Sender::Impl::claim()
         }
 
         claimed(std::move(o));
+
+        /* what was queued is sent by the next tick, in any worker */
+        reschedule();
     });
 }
 
@@ -913,13 +1078,8 @@ Sender::Impl::flush()
                             std::make_move_iterator(batch.begin()),
                             std::make_move_iterator(batch.end()));
 
-            /* and try again, also when shutting down (see on_tick) */
-            tick_.cancelable = 0;
-
-            if (exiting() && !tick_.timer_set) {
-                ngx_add_timer(&tick_, tick_interval);
-            }
-
+            /* and try again, also when shutting down (see reschedule) */
+            reschedule();
             return;
         }
 
@@ -929,9 +1089,35 @@ Sender::Impl::flush()
             tick_.cancelable = 1;
         }
 
+        /*
+         * Retries are due again after their delay from now (the database
+         * counted from its own, earlier now()): a claim then finds them,
+         * rather than the poll up to a second later.
+         */
+        for (const auto &r : batch) {
+            if (std::string_view(r.outcome) != "retry"
+                && std::string_view(r.outcome) != "release")
+            {
+                continue;
+            }
+
+            ngx_msec_t due = ngx_current_msec
+                             + static_cast<ngx_msec_t>(
+                                   std::max<int64_t>(r.delay_ms, 0));
+
+            if (!retry_pending_
+                || static_cast<ngx_msec_int_t>(due - retry_due_) < 0)
+            {
+                retry_due_ = due;
+                retry_pending_ = true;
+            }
+        }
+
         if (!results_.empty() && exiting()) {
             flush();
         }
+
+        reschedule();
     });
 }
 

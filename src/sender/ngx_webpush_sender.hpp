@@ -16,9 +16,17 @@
  *             sent (delivery log), gone (subscription expired), failed,
  *             or retry at a later time.
  *
- * Work is found by LISTEN/NOTIFY (a hint) and by a periodic poll (the
- * truth).  A lease that lapses (a worker or node died) makes the delivery
- * due again.  During a graceful shutdown the worker claims nothing more,
+ * Work is found by LISTEN/NOTIFY (a hint) and by a poll every second (the
+ * truth: one query asking whether anything waits, then a fan-out step and
+ * a claim if so).  A lease that lapses (a worker or node died) makes the
+ * delivery due again.
+ *
+ * Rhythm: while there is work (in flight, outcomes to write back, items in
+ * the node's queue, more to fan out or claim) the loop ticks every 20 ms,
+ * and for a second after, so that workers woken by a NOTIFY see what one
+ * of them claimed into the queue.  An idle worker sleeps until the next
+ * poll or until the earliest retry it wrote back comes due; a NOTIFY or a
+ * query's answer that brings work wakes it at once.  During a graceful shutdown the worker claims nothing more,
  * finishes what is in flight and writes its outcomes back.
  */
 
