@@ -10,8 +10,10 @@
 #   wrongname  https://wrong.test:PORT/push/ok/3     host name mismatch
 #   wrongip    https://127.0.0.2:PORT/push/ok/4      host name mismatch
 #
-# Another CA trusted: certificate verify failed; the system bundle: the
-# same; webpush_ssl_verify off: sent whatever the CA and the name.  A
+# Another CA trusted: certificate verify failed; the system CAs: the
+# same; no CA configured but SSL_CERT_FILE in nginx's environment naming
+# the test CA (OpenSSL's default verify paths): sent, names still checked;
+# webpush_ssl_verify off: sent whatever the CA and the name.  A
 # failure is a connection error, retried (webpush_max_attempts 2) and
 # then failed, without a request ever reaching the service.
 #
@@ -148,7 +150,7 @@ wrong.test 127.0.0.1 0
 --- error_log
 certificate verify failed: unable to verify the first certificate, attempts exhausted
 
-=== TEST 3: no CA configured: the system bundle does not know the test CA either
+=== TEST 3: no CA configured: the system CAs do not know the test CA either
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -211,3 +213,39 @@ done
 --- check_result
 /push/ok/3 wrong.test 127.0.0.1 201 https://wrong.test:PORT {"n":7} -
 /push/ok/4 - 127.0.0.2 201 https://127.0.0.2:PORT {"n":8} -
+
+=== TEST 5: no CA configured, SSL_CERT_FILE names the test CA: OpenSSL's default verify paths trust it, names are still checked
+--- nginx_env
+SSL_CERT_FILE=$TEST_NGINX_SERVROOT/tls/ca.pem
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO";
+webpush_push_hosts 127.0.0.1:$TEST_PORT_B 127.0.0.2:$TEST_PORT_B push.test:$TEST_PORT_B wrong.test:$TEST_PORT_B;
+webpush_timeout 2s;
+webpush_max_attempts 2;
+resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=300s;
+--- init_sql
+SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'name', '1', '{"n":9}', 600, NULL, NULL);
+SELECT uuid IS NOT NULL FROM webpush_notification_create('web-push-php', 'wrongname', '1', '{"n":10}', 600, NULL, NULL);
+--- request
+GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
+--- error_code: 200
+--- eventually: 12
+--- sql
+SELECT n.payload, d.state, d.attempts, d.last_status,
+       replace(coalesce(d.last_error, '-'), ':$TEST_PORT_B', ':PORT')
+FROM webpush_delivery d
+JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
+WHERE n.payload IN ('{"n":9}', '{"n":10}') ORDER BY 1
+--- sql_result
+{"n":10}|failed|2|0|no answer: host name mismatch: the certificate of 127.0.0.1:PORT is not valid for "wrong.test"
+{"n":9}|sent|1|201|-
+--- check
+cd $TEST_TOP/t/node
+node mock-push.js log $TEST_PORT_B --tls --path /push/ok/2 --fields status,payload
+--- check_result
+201 {"n":2}
+201 {"n":9}
+--- error_log
+is not valid for "wrong.test", attempts exhausted

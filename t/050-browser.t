@@ -2,7 +2,9 @@
 # Debian's Chromium driven by npm playwright-core (t/node). The node
 # scripts in t/browser/ print TAP; this file starts nginx with the module,
 # serving client/ and the module's locations, runs each script and reports
-# it as a subtest.
+# it as a subtest. nginx serves a copy of client/ under the prefix: its
+# workers (user nobody) may not enter the checkout (a clone in /root or in
+# a 0700 home).
 #
 # Needs /usr/bin/chromium (skipped without it), node and t/node's npm
 # packages; click.test.js also needs Xvfb and xdotool (skipped without).
@@ -35,6 +37,9 @@ plan skip_all => 'npm playwright-core is not installed in t/node'
 
 Test::Webpush::Runner::setup();
 my $servroot = Test::Webpush::Runner::servroot();
+system('cp', '-R', "$top/client", "$servroot/client") == 0
+    && system('chmod', '-R', 'go+rX', "$servroot/client") == 0
+    or die "cannot copy client/ into $servroot";
 my $wpt_port = Test::Webpush::Runner::free_port();
 
 {
@@ -51,7 +56,7 @@ my $http = join "\n",
     'webpush_vapid_subject mailto:ops@example.com;', '';
 
 my $server = join "\n",
-    'location / { root $TEST_TOP/client; }',
+    'location / { root $TEST_NGINX_SERVROOT/client; }',
     'location = /webpush/vapid-public-key { webpush_vapid_public_key; }', '';
 
 # the JSON:API endpoints, each where the module knows its directive

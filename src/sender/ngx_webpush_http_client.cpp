@@ -59,8 +59,6 @@ constexpr size_t      max_cached = 1024;      /* names and TLS sessions */
 constexpr size_t      conn_pool_size = 4096;
 constexpr ngx_int_t   verify_depth = 10;
 
-const char  system_ca_bundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
 
 /* an intrusive doubly linked list: linking never allocates */
 template <typename T>
@@ -2359,20 +2357,33 @@ create_client_ssl(ngx_conf_t *cf, ngx_ssl_t *ssl, ngx_str_t *trusted_cert,
     cln->data = ssl;
 
     if (verify) {
-        ngx_str_t  file;
+        ngx_str_t  file = ngx_null_string;
 
         if (trusted_cert != nullptr && trusted_cert->len) {
             file = *trusted_cert;
-
-        } else {
-            file.len = sizeof(system_ca_bundle) - 1;
-            file.data = reinterpret_cast<u_char *>(
-                                      const_cast<char *>(system_ca_bundle));
         }
+
+        /* the verify callback and depth; an empty name loads no file */
 
         if (ngx_ssl_trusted_certificate(cf, ssl, &file, verify_depth)
             != NGX_OK)
         {
+            return NGX_ERROR;
+        }
+
+        /*
+         * no webpush_ssl_trusted_certificate: OpenSSL's default CA file
+         * and directory (SSL_CERT_FILE and SSL_CERT_DIR of the master's
+         * environment, else those under the OPENSSLDIR OpenSSL was built
+         * with); the file is read now, the directory when verifying
+         */
+
+        if (file.len == 0 && SSL_CTX_set_default_verify_paths(ssl->ctx) == 0) {
+            ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
+                          const_cast<char *>(
+                              "\"webpush_ssl_trusted_certificate\" is not "
+                              "set and SSL_CTX_set_default_verify_paths() "
+                              "failed"));
             return NGX_ERROR;
         }
     }

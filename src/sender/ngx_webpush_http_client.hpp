@@ -183,11 +183,13 @@ private:
 
 /*
  * The client TLS context, made at configuration time from the
- * webpush_ssl_* directives: TLSv1.2 and TLSv1.3, the CA file (the system
- * bundle /etc/ssl/certs/ca-certificates.crt when trusted_cert is empty or
- * nullptr; loaded only when verify is on), client session cache callbacks
- * for session reuse.  The context is freed with cf->pool.  Errors are
- * logged at the emerg level.
+ * webpush_ssl_* directives: TLSv1.2 and TLSv1.3, the CA file, or when
+ * trusted_cert is empty or nullptr OpenSSL's default verify paths
+ * (SSL_CTX_set_default_verify_paths: SSL_CERT_FILE and SSL_CERT_DIR from
+ * the environment, else the system CAs of OpenSSL's OPENSSLDIR; loaded
+ * only when verify is on), client session cache callbacks for session
+ * reuse.  The context is freed with cf->pool.  Errors are logged at the
+ * emerg level.
  */
 ngx_int_t create_client_ssl(ngx_conf_t *cf, ngx_ssl_t *ssl,
     ngx_str_t *trusted_cert, bool verify) noexcept;

@@ -13,6 +13,9 @@ package Test::Webpush::Runner;
 #   --- http_config        text in the http block
 #   --- config             text in the server block
 #   --- shell              bash commands run first (variables expanded)
+#   --- nginx_env          "NAME=value" lines added to the environment
+#                          nginx is started with (the master's: read when
+#                          it parses the configuration, unlike "env")
 #   --- init_sql           SQL run (psql) before the request
 #   --- request            "METHOD URI" then the body (use "eval" for exact
 #                          bytes); HTTP/1.1 over a new connection
@@ -273,15 +276,37 @@ sub stop_nginx {
     sleep 0.1;
 }
 
+# "NAME=value" lines of --- nginx_env
+sub parse_env {
+    my ($text) = @_;
+    my %env;
+    for my $line (split /\n/, $text // '') {
+        next unless $line =~ /\S/;
+        $line =~ /^\s*(\w+)=(.*?)\s*$/ or die "bad --- nginx_env line: $line";
+        $env{$1} = $2;
+    }
+    return \%env;
+}
+
+# what nginx runs with: a different one restarts it
+sub running_key {
+    my ($conf, $env) = @_;
+    return join "\n", $conf, map { "$_=$env->{$_}" } sort keys %{$env // {}};
+}
+
 sub start_nginx {
-    my ($conf) = @_;
+    my ($conf, $env) = @_;
+    $env //= {};
 
     stop_nginx();
     write_conf($conf);
 
     my ($out, $err) = ('', '');
-    IPC::Run::run([nginx_cmd()], '<', \undef, '>', \$out, '2>', \$err)
-        or die "nginx failed to start: $err$out";
+    {
+        local @ENV{keys %$env} = values %$env;
+        IPC::Run::run([nginx_cmd()], '<', \undef, '>', \$out, '2>', \$err)
+            or die "nginx failed to start: $err$out";
+    }
     $startup_output = "$out$err";
 
     for (1 .. 200) {
@@ -289,7 +314,7 @@ sub start_nginx {
                                       Proto => 'tcp');
         if ($s) {
             close $s;
-            $running_conf = $conf;
+            $running_conf = running_key($conf, $env);
             return;
         }
         sleep 0.05;
@@ -448,9 +473,11 @@ sub run_block {
     }
 
     my $conf = render_conf($block);
-    if (!defined $running_conf || $running_conf ne $conf) {
+    my $env = parse_env(expand(section($block, 'nginx_env')));
+    my $key = running_key($conf, $env);
+    if (!defined $running_conf || $running_conf ne $key) {
         $log_offset = log_size();
-        start_nginx($conf);
+        start_nginx($conf, $env);
         # the test database: other clusters are the block's own business
         wait_for_schema()
             if (section($block, 'http_config') // '') =~ /\$TEST_PG_CONNINFO/;
