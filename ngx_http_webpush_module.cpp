@@ -276,6 +276,33 @@ to_string(const ngx_str_t &s)
 }
 
 
+/* an exception at configuration time: "nginx -t" says what and where */
+char *
+conf_exception(ngx_conf_t *cf, const ngx_str_t *directive) noexcept
+{
+    static ngx_str_t  module_name = ngx_string("webpush");
+    const ngx_str_t  *name = directive ? directive : &module_name;
+
+    try {
+        throw;
+
+    } catch (const std::bad_alloc &) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": out of memory",
+                           name);
+
+    } catch (const std::exception &e) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", name,
+                           e.what());
+
+    } catch (...) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": unknown error",
+                           name);
+    }
+
+    return static_cast<char *>(NGX_CONF_ERROR);
+}
+
+
 /* a copy of a C++ string in cf->pool, for values kept in the conf */
 bool
 copy_to_pool(ngx_pool_t *pool, const std::string &src, ngx_str_t *dst)
@@ -336,16 +363,8 @@ try {
     }
 
     /* the key lives as long as the configuration it belongs to */
-    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == nullptr) {
-        return static_cast<char *>(NGX_CONF_ERROR);
-    }
-
-    mcf->vapid_key = new crypto::VapidKey(std::move(*key));
-    cln->data = mcf->vapid_key;
-    cln->handler = [](void *data) noexcept {
-        delete static_cast<crypto::VapidKey *>(data);
-    };
+    mcf->vapid_key = glue::pool_new<crypto::VapidKey>(cf->pool,
+                                                      std::move(*key));
 
     if (!copy_to_pool(cf->pool, mcf->vapid_key->public_key_b64u(),
                       &mcf->vapid_public_key))
@@ -355,10 +374,8 @@ try {
 
     return NGX_CONF_OK;
 
-} catch (const std::exception &e) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
-                       e.what());
-    return static_cast<char *>(NGX_CONF_ERROR);
+} catch (...) {
+    return conf_exception(cf, &cmd->name);
 }
 
 
@@ -385,10 +402,8 @@ try {
 
     return NGX_CONF_OK;
 
-} catch (const std::exception &e) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
-                       e.what());
-    return static_cast<char *>(NGX_CONF_ERROR);
+} catch (...) {
+    return conf_exception(cf, &cmd->name);
 }
 
 
@@ -436,10 +451,8 @@ try {
 
     return NGX_CONF_OK;
 
-} catch (const std::exception &e) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
-                       e.what());
-    return static_cast<char *>(NGX_CONF_ERROR);
+} catch (...) {
+    return conf_exception(cf, &cmd->name);
 }
 
 
@@ -519,10 +532,8 @@ try {
 
     return NGX_CONF_OK;
 
-} catch (const std::exception &e) {
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\": %s", &cmd->name,
-                       e.what());
-    return static_cast<char *>(NGX_CONF_ERROR);
+} catch (...) {
+    return conf_exception(cf, &cmd->name);
 }
 
 
@@ -720,9 +731,8 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
             return static_cast<char *>(NGX_CONF_ERROR);
         }
 
-    } catch (const std::exception &e) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "webpush: %s", e.what());
-        return static_cast<char *>(NGX_CONF_ERROR);
+    } catch (...) {
+        return conf_exception(cf, nullptr);
     }
 
     if (mcf->postgres_timeout == 0) {
@@ -859,16 +869,7 @@ conf_objects(ngx_conf_t *cf, MainConf *mcf)
         return mcf->objects;
     }
 
-    ngx_pool_cleanup_t *cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == nullptr) {
-        return nullptr;
-    }
-
-    mcf->objects = new ConfObjects();
-    cln->data = mcf->objects;
-    cln->handler = [](void *data) noexcept {
-        delete static_cast<ConfObjects *>(data);
-    };
+    mcf->objects = glue::pool_new<ConfObjects>(cf->pool);
 
     return mcf->objects;
 }
@@ -937,9 +938,8 @@ try {
 
     return NGX_OK;
 
-} catch (const std::exception &e) {
-    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                  "webpush: worker start-up failed: %s", e.what());
+} catch (...) {
+    glue::log_exception(cycle->log, "worker start-up failed");
     return NGX_ERROR;
 }
 

@@ -21,7 +21,7 @@ struct ConfObjects {
 };
 
 
-/* mcf->objects, created on first use */
+/* mcf->objects, created on first use (throws std::bad_alloc) */
 ConfObjects *conf_objects(ngx_conf_t *cf, MainConf *mcf);
 
 } // namespace webpush

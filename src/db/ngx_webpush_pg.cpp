@@ -742,6 +742,15 @@ Connection::on_notice(void *arg, const char *message) noexcept
 void
 Connection::handle(bool writable)
 {
+    /*
+     * worker_shutdown_timeout closes every connection of the worker, ours
+     * too: the running query fails, its request was terminated already.
+     */
+    if (c_ != nullptr && c_->close) {
+        lost("nginx closes the worker's connections");
+        return;
+    }
+
     switch (state_) {
 
     case State::down:
@@ -939,6 +948,9 @@ Connection::complete()
         }
 
         ready();
+
+        /* what was announced while nobody listened is looked at now */
+        pool_->notified();
         return;
 
     case State::setup:

@@ -55,6 +55,11 @@ Event::~Event()
 void
 Event::arm(ngx_msec_t ms) noexcept
 {
+    /* ngx_add_timer() keeps a running timer less than 300 ms off */
+    if (ev_.timer_set) {
+        ngx_del_timer(&ev_);
+    }
+
     ngx_add_timer(&ev_, ms);
 }
 
@@ -71,7 +76,7 @@ Event::arm_before(ngx_msec_t ms) noexcept
         }
     }
 
-    ngx_add_timer(&ev_, ms);
+    arm(ms);
 }
 
 

@@ -91,6 +91,9 @@ public:
 
     bool armed() const noexcept { return ev_.timer_set; }
 
+    /* whether a graceful shutdown waits for it, from now on */
+    void set_cancelable(bool on) noexcept { ev_.cancelable = on ? 1 : 0; }
+
     /* runs the handler from ngx_posted_events (once, however often) */
     void post() noexcept;
 

@@ -8,6 +8,7 @@
 #include "crypto/ece.hpp"
 #include "crypto/vapid.hpp"
 #include "db/ngx_webpush_pg.hpp"
+#include "glue/ngx_webpush_glue.hpp"
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
@@ -172,27 +173,6 @@ ends_with(std::string_view s, std::string_view suffix)
 }
 
 
-ngx_resolver_t *
-http_resolver(ngx_cycle_t *cycle, ngx_msec_t *timeout)
-{
-    auto *ctx = reinterpret_cast<ngx_http_conf_ctx_t *>(
-                    cycle->conf_ctx[ngx_http_module.index]);
-    auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(
-                    ctx->loc_conf[ngx_http_core_module.ctx_index]);
-
-    if (clcf->resolver == nullptr
-        || reinterpret_cast<void *>(clcf->resolver) == NGX_CONF_UNSET_PTR)
-    {
-        return nullptr;
-    }
-
-    if (clcf->resolver_timeout != NGX_CONF_UNSET_MSEC) {
-        *timeout = clcf->resolver_timeout;
-    }
-
-    return clcf->resolver;
-}
-
 } // namespace
 
 
@@ -215,8 +195,8 @@ private:
         int64_t                     delay_ms;
     };
 
-    static void on_tick(ngx_event_t *ev) noexcept;
-    static void on_turn(ngx_event_t *ev) noexcept;
+    void on_tick();
+    void on_turn();
 
     void tick();
     bool busy() const;
@@ -247,10 +227,9 @@ private:
     RetryPolicy                       policy_;
     RandomSource                      random_ = default_random();
 
-    ngx_event_t                       tick_;
-    ngx_event_t                       turn_;      /* the next loop turn */
+    glue::Event                       tick_;
+    glue::Event                       turn_;      /* the next loop turn */
     size_t                            sent_this_turn_ = 0;
-    ngx_connection_t                  tick_conn_;
 
     bool                              probe_busy_ = false;
     bool                              fanout_busy_ = false;
@@ -284,7 +263,9 @@ private:
 
 Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     queue::Queue *queue)
-    : log_(cycle->log), mcf_(mcf), pool_(pool), queue_(queue)
+    : log_(cycle->log), mcf_(mcf), pool_(pool), queue_(queue),
+      tick_(cycle->log, "sender tick", [this]() { on_tick(); }),
+      turn_(cycle->log, "sender turn", [this]() { on_turn(); })
 {
     std::string reason;
 
@@ -309,7 +290,7 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
 
     HttpClientConfig hc;
     hc.log = cycle->log;
-    hc.resolver = http_resolver(cycle, &hc.resolver_timeout);
+    hc.resolver = glue::http_resolver(cycle, &hc.resolver_timeout);
     hc.ssl = mcf->ssl;
     hc.verify = mcf->ssl_verify != 0;
     hc.timeout = mcf->timeout;
@@ -317,37 +298,13 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
 
     http_ = std::make_unique<HttpClient>(hc);
 
-    /* a timer needs a connection-like ev->data (the debug log reads fd) */
-    ngx_memzero(&tick_conn_, sizeof(ngx_connection_t));
-    tick_conn_.fd = static_cast<ngx_socket_t>(-1);
-    tick_conn_.data = this;
-
-    ngx_memzero(&tick_, sizeof(ngx_event_t));
-    tick_.data = &tick_conn_;
-    tick_.handler = on_tick;
-    tick_.log = cycle->log;
-    tick_.cancelable = 1;
-
-    ngx_memzero(&turn_, sizeof(ngx_event_t));
-    turn_.data = &tick_conn_;
-    turn_.handler = on_turn;
-    turn_.log = cycle->log;
 }
 
 
 Sender::Impl::~Impl()
 {
-    if (tick_.timer_set) {
-        ngx_del_timer(&tick_);
-    }
-
-    if (tick_.posted) {
-        ngx_delete_posted_event(&tick_);
-    }
-
-    if (turn_.posted) {
-        ngx_delete_posted_event(&turn_);
-    }
+    tick_.cancel();
+    turn_.cancel();
 
     /*
      * Aborts what is in flight (its callbacks run now; nothing more is
@@ -362,7 +319,7 @@ void
 Sender::Impl::start()
 {
     last_work_ = ngx_current_msec;
-    ngx_add_timer(&tick_, tick_interval);
+    tick_.arm(tick_interval);
 }
 
 
@@ -372,60 +329,32 @@ Sender::Impl::wake()
     hinted_ = true;
     last_work_ = ngx_current_msec;
 
-    if (!tick_.posted) {
-        ngx_post_event(&tick_, &ngx_posted_events);
-    }
+    tick_.post();
 }
 
 
 void
-Sender::Impl::on_tick(ngx_event_t *ev) noexcept
+Sender::Impl::on_tick()
 {
-    auto *impl = static_cast<Impl *>(
-                     static_cast<ngx_connection_t *>(ev->data)->data);
+    glue::barrier(log_, "sender", [this]() { tick(); });
 
-    try {
-        impl->tick();
-
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
-                      "webpush: sender: %s", e.what());
-
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
-                      "webpush: sender: unknown exception");
-    }
-
-    impl->reschedule();
+    reschedule();
 }
 
 
 /* a new turn of the event loop: send what the last one left */
 void
-Sender::Impl::on_turn(ngx_event_t *ev) noexcept
+Sender::Impl::on_turn()
 {
-    auto *impl = static_cast<Impl *>(
-                     static_cast<ngx_connection_t *>(ev->data)->data);
+    sent_this_turn_ = 0;
 
-    impl->sent_this_turn_ = 0;
-
-    if (impl->closing_) {
+    if (closing_) {
         return;
     }
 
-    try {
-        impl->send_some();
+    glue::barrier(log_, "sender", [this]() { send_some(); });
 
-    } catch (const std::exception &e) {
-        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
-                      "webpush: sender: %s", e.what());
-
-    } catch (...) {
-        ngx_log_error(NGX_LOG_ALERT, impl->log_, 0,
-                      "webpush: sender: unknown exception");
-    }
-
-    impl->reschedule();
+    reschedule();
 }
 
 
@@ -517,21 +446,8 @@ void
 Sender::Impl::arm(ngx_msec_t delay)
 {
     /* pending outcomes keep a gracefully exiting worker alive */
-    tick_.cancelable = results_.empty() ? 1 : 0;
-
-    if (tick_.timer_set) {
-        auto left = static_cast<ngx_msec_int_t>(tick_.timer.key
-                                                - ngx_current_msec);
-
-        if (left <= static_cast<ngx_msec_int_t>(delay)) {
-            return;
-        }
-
-        /* ngx_add_timer() would keep a timer less than 300 ms off */
-        ngx_del_timer(&tick_);
-    }
-
-    ngx_add_timer(&tick_, delay);
+    tick_.set_cancelable(results_.empty());
+    tick_.arm_before(delay);
 }
 
 
@@ -771,8 +687,8 @@ Sender::Impl::send_some()
         return;
     }
 
-    if (sent_this_turn_ == 0 && !turn_.posted) {
-        ngx_post_event(&turn_, &ngx_posted_next_events);
+    if (sent_this_turn_ == 0) {
+        turn_.post_next();
     }
 
     sent_this_turn_ += n;
@@ -1006,7 +922,7 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
     }
 
     /* pending outcomes keep a gracefully exiting worker alive (on_tick) */
-    tick_.cancelable = 0;
+    tick_.set_cancelable(false);
 
     results_.push_back({id, outcome_name(outcome), status, std::move(error),
                         delay_ms});
@@ -1021,7 +937,7 @@ Sender::Impl::release(uint64_t id)
         oldest_result_ = ngx_current_msec;
     }
 
-    tick_.cancelable = 0;
+    tick_.set_cancelable(false);
     results_.push_back({id, "release", 0, std::nullopt, 0});
 }
 
@@ -1086,7 +1002,7 @@ Sender::Impl::flush()
         completed_ += batch.size();
 
         if (results_.empty()) {
-            tick_.cancelable = 1;
+            tick_.set_cancelable(true);
         }
 
         /*
