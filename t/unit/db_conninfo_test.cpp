@@ -202,6 +202,19 @@ TEST(Conninfo, ServerOptionsAndApplicationName)
 }
 
 
+TEST(Conninfo, SpreadOverLines)
+{
+    /* a quoted nginx value may span lines, as the README's example does */
+    Conninfo ci = parse("host=a.internal,b.internal port=5432\n"
+                        "                  target_session_attrs=read-write"
+                        " connect_timeout=3\n   dbname=shop");
+
+    ASSERT_EQ(ci.targets.size(), 2u);
+    EXPECT_EQ(ci.target_session_attrs, "read-write");
+    EXPECT_EQ(ci.connect_timeout, 3u);
+}
+
+
 TEST(Conninfo, Garbage)
 {
     EXPECT_FALSE(refusal("host='unterminated").empty());
