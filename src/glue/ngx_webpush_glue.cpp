@@ -183,24 +183,38 @@ RequestHold::on_terminate(void *data) noexcept
 }
 
 
-void
-RequestHold::finish(ngx_int_t rc) noexcept
+/* the request, no longer held by this: nullptr when it is gone already */
+ngx_http_request_t *
+RequestHold::detach() noexcept
 {
     ngx_http_request_t *r = r_;
 
     if (r == nullptr) {
-        return;
+        return nullptr;
     }
 
     cleanup_->handler = nullptr;
     r_ = nullptr;
     cleanup_ = nullptr;
 
-    ngx_connection_t *c = r->connection;
-
     if (r == r->main) {
         r->read_event_handler = ngx_http_block_reading;
     }
+
+    return r;
+}
+
+
+void
+RequestHold::finish(ngx_int_t rc) noexcept
+{
+    ngx_http_request_t *r = detach();
+
+    if (r == nullptr) {
+        return;
+    }
+
+    ngx_connection_t *c = r->connection;
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
@@ -210,21 +224,11 @@ RequestHold::finish(ngx_int_t rc) noexcept
 void
 RequestHold::release() noexcept
 {
-    ngx_http_request_t *r = r_;
+    ngx_http_request_t *r = detach();
 
-    if (r == nullptr) {
-        return;
+    if (r != nullptr) {
+        r->main->count--;
     }
-
-    cleanup_->handler = nullptr;
-    r_ = nullptr;
-    cleanup_ = nullptr;
-
-    if (r == r->main) {
-        r->read_event_handler = ngx_http_block_reading;
-    }
-
-    r->main->count--;
 }
 
 

@@ -167,6 +167,7 @@ private:
     RequestHold() = default;
 
     static void on_terminate(void *data) noexcept;
+    ngx_http_request_t *detach() noexcept;
 
     ngx_http_request_t  *r_ = nullptr;
     ngx_http_cleanup_t  *cleanup_ = nullptr;

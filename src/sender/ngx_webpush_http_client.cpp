@@ -37,6 +37,7 @@
  * connection is not reused).
  */
 
+#include "glue/ngx_webpush_glue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 
 #include <openssl/x509v3.h>
@@ -433,7 +434,6 @@ void on_write(ngx_event_t *ev) noexcept;
 void on_handshake(ngx_connection_t *c) noexcept;
 void on_save_session(ngx_connection_t *c) noexcept;
 void on_resolved(ngx_resolver_ctx_t *ctx) noexcept;
-void on_deliver(ngx_event_t *ev) noexcept;
 void close_orphan(ngx_connection_t *c) noexcept;
 
 } // namespace
@@ -502,8 +502,7 @@ private:
     List<Exchange>                                       active_;
     Exchange                                            *done_head_ = nullptr;
     Exchange                                            *done_tail_ = nullptr;
-    ngx_connection_t                                     dummy_;
-    ngx_event_t                                          deliver_ev_;
+    glue::Event                                          deliver_ev_;
 
     List<Conn>                                           conns_;
 
@@ -529,16 +528,9 @@ using Impl = HttpClient::Impl;
 
 
 Impl::Impl(const HttpClientConfig &conf)
-    : conf_(conf), log_(conf.log ? conf.log : ngx_cycle->log)
+    : conf_(conf), log_(conf.log ? conf.log : ngx_cycle->log),
+      deliver_ev_(log_, "push callbacks", [this]() { deliver(); })
 {
-    ngx_memzero(&dummy_, sizeof(ngx_connection_t));
-    dummy_.fd = static_cast<ngx_socket_t>(-1);
-    dummy_.data = this;
-
-    ngx_memzero(&deliver_ev_, sizeof(ngx_event_t));
-    deliver_ev_.data = &dummy_;
-    deliver_ev_.handler = on_deliver;
-    deliver_ev_.log = log_;
 }
 
 
@@ -546,9 +538,7 @@ Impl::~Impl()
 {
     destroying_ = true;
 
-    if (deliver_ev_.posted) {
-        ngx_delete_posted_event(&deliver_ev_);
-    }
+    deliver_ev_.cancel();
 
     /* callbacks run from deliver() may post() more: those abort too */
     while (!active_.empty() || done_head_ != nullptr) {
@@ -2038,7 +2028,7 @@ Impl::finish(Exchange *ex) noexcept
     done_tail_ = ex;
 
     if (!destroying_) {
-        ngx_post_event(&deliver_ev_, &ngx_posted_events);
+        deliver_ev_.post();
     }
 }
 
@@ -2258,15 +2248,6 @@ on_resolved(ngx_resolver_ctx_t *ctx) noexcept
     auto *ex = static_cast<Exchange *>(ctx->data);
 
     guarded(ex, [&]() { ex->impl->resolved(ex, ctx); });
-}
-
-
-void
-on_deliver(ngx_event_t *ev) noexcept
-{
-    auto *c = static_cast<ngx_connection_t *>(ev->data);
-
-    static_cast<Impl *>(c->data)->deliver();
 }
 
 
