@@ -598,6 +598,9 @@ Impl::post(PushRequest req, Callback done)
 
     } catch (const std::exception &e) {
         fail(ex, e.what());
+
+    } catch (...) {
+        fail(ex, "internal error");
     }
 }
 
