@@ -26,10 +26,13 @@ using Reply = std::function<ngx_int_t(ngx_http_request_t *r,
                                       db::Outcome &&outcome)>;
 
 /*
- * Runs stmt for r: r stays alive (r->main->count) until the reply is sent
- * and r is finalized from the query's callback.  Returns NGX_DONE, or an
- * error reply when there is no database pool.  A database that is down or
- * too slow answers 503 without calling reply.
+ * Runs stmt for r: r is held (glue::RequestHold) until the reply is sent
+ * and r is finalized from the query's callback.  If nginx terminates r
+ * meanwhile (the client went away, worker_shutdown_timeout), the query
+ * still completes and its answer is dropped: reply is not called.
+ * Returns NGX_DONE, or an error reply when there is no database pool.  A
+ * database that is down or too slow answers 503 without calling reply.
+ * Throws only before anything was queued (r is then left as it was).
  */
 ngx_int_t query(ngx_http_request_t *r, const db::Statement &stmt,
     db::Params params, Reply reply);
