@@ -159,6 +159,9 @@ for _ in $(seq 400); do
     sleep 0.025
 done
 wc -l < $TEST_NGINX_SERVROOT/mock/access.log > $TEST_NGINX_SERVROOT/at-kill.txt
+# frozen first: a master that saw its workers die would start new ones,
+# and those would outlive it
+kill -STOP $b
 pkill -9 -P $b || true
 kill -9 $b
 --- request
