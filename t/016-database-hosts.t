@@ -6,7 +6,8 @@
 #
 # Two clusters of the test's own, on TCP: the primary on 127.0.0.1, a
 # read-only one on 127.0.0.3, both on $TEST_PORT_A; DNS on $TEST_PORT_B; a
-# host that accepts and never answers on 127.0.0.1:$TEST_PORT_C.
+# host that accepts and never answers on 127.0.0.1:$TEST_PORT_C; in front
+# of the primary on 127.0.0.4:$TEST_PORT_C, one whose TLS breaks.
 
 use strict;
 use warnings;
@@ -41,6 +42,7 @@ db.webpush.test 127.0.0.1
 refused.webpush.test 127.0.0.2
 hangs.webpush.test 127.0.0.1
 ro.webpush.test 127.0.0.3
+tls.webpush.test 127.0.0.4
 EOF
 PGCLUSTER_LISTEN=127.0.0.1 PGCLUSTER_PORT=$TEST_PORT_A \
     $TEST_TOP/t/bin/pgcluster start $TEST_NGINX_SERVROOT/pg fast >/dev/null
@@ -53,6 +55,9 @@ $TEST_TOP/t/bin/dns-stub $TEST_PORT_B $TEST_NGINX_SERVROOT/hosts \
     > $TEST_NGINX_SERVROOT/pids/dns.pid
 $TEST_TOP/t/bin/tcp-blackhole 127.0.0.1 $TEST_PORT_C \
     > $TEST_NGINX_SERVROOT/pids/blackhole.pid
+$TEST_TOP/t/bin/pg-ssl-refuser 127.0.0.4 $TEST_PORT_C \
+    $TEST_NGINX_SERVROOT/pg/.s.PGSQL.$TEST_PORT_A $TEST_NGINX_SERVROOT/tls.log \
+    > $TEST_NGINX_SERVROOT/pids/tls.pid
 --- request
 POST /api/push-notification-providers
 {"data":{"type":"push-notification-providers","attributes":{"name":"by-name"}}}
@@ -167,7 +172,30 @@ $TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres -Atc \
 --- check_result
 1
 
-=== TEST 5: a name without a resolver is refused by nginx -t
+=== TEST 5: libpq moves to a new socket inside PQconnectPoll (TLS refused, sslmode=prefer)
+--- http_config
+resolver 127.0.0.1:$TEST_PORT_B ipv6=off valid=1s;
+resolver_timeout 2s;
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "host=tls.webpush.test port=$TEST_PORT_C sslmode=prefer connect_timeout=5 user=postgres dbname=postgres";
+webpush_postgres_timeout 10s;
+webpush_sender off;
+--- request
+POST /api/push-notification-providers
+{"data":{"type":"push-notification-providers","attributes":{"name":"after-tls-fallback"}}}
+--- error_code: 201
+--- error_log
+ready (tls.webpush.test (127.0.0.4) port
+--- no_error_log
+timed out connecting
+--- check
+# each of the 2 x 2 connections fell back once
+grep -c 'TLS agreed' $TEST_NGINX_SERVROOT/tls.log
+--- check_result
+4
+
+=== TEST 6: a name without a resolver is refused by nginx -t
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -176,7 +204,7 @@ webpush_postgres "host=db.webpush.test user=postgres dbname=postgres";
 --- error_log
 "webpush_postgres": the host "db.webpush.test" is a name, and no "resolver" is set in the http block
 
-=== TEST 6: localhost and addresses need no resolver
+=== TEST 7: localhost and addresses need no resolver
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
