@@ -209,10 +209,10 @@ const VapidToken *
 VapidCache::get(std::string_view origin, int64_t now, std::string &reason)
 try {
     std::string name(origin);
-    auto it = tokens_.find(name);
+    VapidToken *cached = tokens_.find(name);
 
-    if (it != tokens_.end() && fresh(it->second.exp, now)) {
-        return &it->second;
+    if (cached != nullptr && fresh(cached->exp, now)) {
+        return cached;
     }
 
     std::optional<std::string> jwt = vapid_sign(key_, origin, subject_,
@@ -221,16 +221,8 @@ try {
         return nullptr;
     }
 
-    if (it == tokens_.end() && tokens_.size() >= max_origins) {
-        for (auto i = tokens_.begin(); i != tokens_.end();) {
-            i = fresh(i->second.exp, now) ? std::next(i) : tokens_.erase(i);
-        }
-        if (tokens_.size() >= max_origins) {
-            tokens_.clear();
-        }
-    }
-
-    VapidToken &t = it != tokens_.end() ? it->second : tokens_[name];
+    VapidToken &t = cached != nullptr ? *cached
+                                      : tokens_.put(name, VapidToken{});
     t.jwt = std::move(*jwt);
     t.exp = now + lifetime_;
     t.authorization = "vapid t=" + t.jwt + ", k=" + key_.public_key_b64u();

@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "crypto/keys.hpp"
+#include "util/lru.hpp"
 
 namespace webpush::crypto {
 
@@ -70,9 +70,9 @@ public:
     const VapidKey &key() const { return key_; }
     size_t size() const { return tokens_.size(); }
 
-    // Bound on cached origins: endpoints come from a host allow-list, so
-    // this is never reached in practice; if it is, stale tokens go first,
-    // then everything.
+    // Bound on cached origins, the least recently used one going first:
+    // a wildcard pattern lets subscribers name any number of origins, and
+    // those must not push out the tokens of the push services in use.
     static constexpr size_t max_origins = 1024;
 
 private:
@@ -81,7 +81,7 @@ private:
     VapidKey key_;
     std::string subject_;
     int64_t lifetime_;
-    std::unordered_map<std::string, VapidToken> tokens_;
+    util::Lru<std::string, VapidToken> tokens_{max_origins};
 };
 
 }  // namespace webpush::crypto

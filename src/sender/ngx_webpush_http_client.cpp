@@ -34,19 +34,29 @@
  * The status line and headers must fit in one 16 KiB buffer (the
  * parsers keep pointers into it); body bytes are consumed as they come,
  * the first 1 KiB kept for logs, at most 64 KiB read (beyond that the
- * connection is not reused).
+ * connection is not reused).  Everything read for one response is counted
+ * too (response_limit): nginx's chunked parser skips chunk extensions
+ * and trailers without a bound, so a service streaming an endless chunk
+ * extension would otherwise never be done.
+ *
+ * Caches (names, TLS sessions) are LRU (util/lru.hpp): endpoint host
+ * names are chosen by subscribers within the allow-list's wildcards, and
+ * a flood of one-off names must not evict the push services in use.
  */
 
 #include "glue/ngx_webpush_glue.hpp"
+#include "ngx_webpush_objects.hpp"
+#include "sender/address_policy.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
+#include "util/lru.hpp"
 
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string_view>
-#include <unordered_map>
 
 
 namespace webpush::sender {
@@ -55,6 +65,8 @@ namespace {
 constexpr size_t      header_buffer_size = 16384;
 constexpr size_t      body_kept = 1024;
 constexpr off_t       body_limit = 65536;
+constexpr off_t       response_limit = header_buffer_size + body_limit;
+constexpr ngx_msec_t  deadline_factor = 3;    /* x webpush_timeout */
 constexpr size_t      header_value_limit = 1024;
 constexpr size_t      max_cached = 1024;      /* names and TLS sessions */
 constexpr size_t      conn_pool_size = 4096;
@@ -156,6 +168,17 @@ struct CachedName {
 };
 
 
+/* frees a cached session when the LRU evicts or replaces it */
+struct SessionFree {
+    void operator()(ngx_ssl_session_t *s) const noexcept
+    {
+        ngx_ssl_free_session(s);
+    }
+};
+
+using Session = std::unique_ptr<ngx_ssl_session_t, SessionFree>;
+
+
 enum class Phase {
     connecting,
     handshaking,
@@ -211,6 +234,9 @@ struct Exchange {
     Conn                   *conn = nullptr;
     ngx_log_t               log;
     ngx_msec_t              start;
+    std::optional<glue::Event>  deadline;   /* the whole request */
+    size_t                  refused = 0;    /* addresses refused by policy */
+    std::string             refusal;        /* why, for the last one */
 
     bool                    finished = false;
     bool                    retried = false;
@@ -226,6 +252,7 @@ struct Exchange {
     off_t                   content_length = -1;
     off_t                   remaining = 0;
     off_t                   body_read = 0;
+    off_t                   received = 0;   /* bytes of this response */
     bool                    te_chunked = false;
     bool                    te_other = false;
     bool                    conn_close = false;
@@ -473,6 +500,8 @@ public:
     void idle_event(Conn *conn) noexcept;
 
     void fail(Exchange *ex, const std::string &error) noexcept;
+    void expire(Exchange *ex) noexcept;
+    bool refuse(Exchange *ex, const Addr &a);
     void finish(Exchange *ex) noexcept;
     void deliver() noexcept;
 
@@ -509,8 +538,11 @@ private:
     /* idle connections, most recently used first */
     List<Conn>                                           idle_;
 
-    std::unordered_map<std::string, CachedName>          names_;
-    std::unordered_map<std::string, ngx_ssl_session_t *> sessions_;
+    AddressPolicy                                        policy_;
+
+    util::Lru<std::string, CachedName>                   names_{max_cached};
+    util::Lru<std::string, Session>                      sessions_{
+                                                             max_cached};
 
     bool                                                 destroying_ = false;
     size_t                                               rr_ = 0;
@@ -531,6 +563,23 @@ Impl::Impl(const HttpClientConfig &conf)
     : conf_(conf), log_(conf.log ? conf.log : ngx_cycle->log),
       deliver_ev_(log_, "push callbacks", [this]() { deliver(); })
 {
+    const api::PushHosts *hosts = conf.push_hosts;
+
+    if (hosts == nullptr) {
+        MainConf *mcf = main_conf(const_cast<ngx_cycle_t *>(ngx_cycle));
+
+        if (mcf != nullptr && mcf->objects != nullptr) {
+            hosts = &mcf->objects->subscription_rules.push_hosts;
+        }
+    }
+
+    /* none: only globally reachable addresses */
+    if (hosts != nullptr) {
+        policy_ = AddressPolicy(*hosts);
+    }
+
+    /* read once: the pointer need not outlive the constructor */
+    conf_.push_hosts = nullptr;
 }
 
 
@@ -556,9 +605,7 @@ Impl::~Impl()
         close_conn(conns_.front(), false);
     }
 
-    for (auto &s : sessions_) {
-        ngx_ssl_free_session(s.second);
-    }
+    /* sessions_ frees the cached TLS sessions */
 }
 
 
@@ -587,6 +634,14 @@ Impl::post(PushRequest req, Callback done)
     }
 
     try {
+        /*
+         * Not cancelable, like the request's own timers: a graceful
+         * shutdown lets requests in flight finish, and this bounds them.
+         */
+        ex->deadline.emplace(&ex->log, "push request deadline",
+                             [ex]() { ex->impl->expire(ex); }, false);
+        ex->deadline->arm(deadline_factor * conf_.timeout);
+
         build_request(ex);
 
         if (!ex->finished) {
@@ -762,18 +817,19 @@ Impl::start(Exchange *ex)
 void
 Impl::resolve(Exchange *ex)
 {
-    auto it = names_.find(ex->name);
+    CachedName *cached = names_.find(ex->name);
 
-    if (it != names_.end()) {
-        if (it->second.valid > ngx_time()) {
-            ex->addrs = it->second.addrs;
+    if (cached != nullptr) {
+        if (cached->valid > ngx_time()) {
+            /* checked again in connect_next(), as a fresh answer is */
+            ex->addrs = cached->addrs;
             ex->first = rr_++;
             ex->tried = 0;
             connect_next(ex);
             return;
         }
 
-        names_.erase(it);
+        names_.erase(ex->name);
     }
 
     if (conf_.resolver == nullptr) {
@@ -873,28 +929,12 @@ void
 Impl::cache_name(const std::string &name, const std::vector<Addr> &addrs,
     time_t valid)
 {
-    time_t now = ngx_time();
-
-    if (valid <= now) {
+    if (valid <= ngx_time()) {
         return;
     }
 
-    if (names_.size() >= max_cached) {
-        for (auto it = names_.begin(); it != names_.end(); /* void */) {
-            if (it->second.valid <= now) {
-                it = names_.erase(it);
-
-            } else {
-                ++it;
-            }
-        }
-
-        if (names_.size() >= max_cached) {
-            names_.clear();
-        }
-    }
-
-    names_[name] = CachedName{addrs, valid};
+    /* full: the least recently used name goes */
+    names_.put(name, CachedName{addrs, valid});
 }
 
 
@@ -906,6 +946,10 @@ Impl::connect_next(Exchange *ex)
 
     while (ex->tried < ex->addrs.size()) {
         Addr &a = ex->addrs[(ex->first + ex->tried++) % ex->addrs.size()];
+
+        if (refuse(ex, a)) {
+            continue;
+        }
 
         ngx_inet_set_port(&a.u.sa, port);
 
@@ -953,8 +997,66 @@ Impl::connect_next(Exchange *ex)
         return;
     }
 
+    if (ex->refused != 0 && ex->refused == ex->addrs.size()) {
+        /* the same answer next time: sending again cannot help */
+        ex->peer_text.clear();
+        ex->resp.permanent = true;
+        fail(ex, "address refused: " + ex->refusal);
+        return;
+    }
+
     fail(ex, ex->last_error.empty() ? std::string("no address to connect to")
                                     : ex->last_error);
+}
+
+
+/*
+ * The SSRF guard after DNS: true (and a warning) when the address is not
+ * one the client may connect to (address_policy.hpp).  Checked on every
+ * connect, so that cached names and IP literals are held to it too.
+ */
+bool
+Impl::refuse(Exchange *ex, const Addr &a)
+{
+    IpAddress ip;
+
+    if (a.u.sa.sa_family == AF_INET) {
+        ngx_memcpy(ip.bytes.data(), &a.u.sin.sin_addr, 4);
+
+#if (NGX_HAVE_INET6)
+    } else if (a.u.sa.sa_family == AF_INET6) {
+        ip.v6 = true;
+        ngx_memcpy(ip.bytes.data(), a.u.sin6.sin6_addr.s6_addr, 16);
+#endif
+
+    } else {
+        ex->refused++;
+        ex->refusal = "\"" + ex->name + "\" has an address of an unknown "
+                      "family";
+        return true;
+    }
+
+    const char *why = policy_.refusal(ip, ex->req.target.tls,
+                                      ex->req.target.port);
+
+    if (why == nullptr) {
+        return false;
+    }
+
+    std::string text = to_string(ip);
+
+    ex->refused++;
+    ex->refusal = "\"" + ex->name + "\" " + (ex->ip_literal ? "is" : "resolved to")
+                  + " " + text + ", " + why + ", which is not globally "
+                  "reachable";
+
+    ngx_log_error(NGX_LOG_WARN, &ex->log, 0,
+                  "webpush: not connecting to %s for push service host "
+                  "\"%s\": %s is not globally reachable and no "
+                  "webpush_push_hosts pattern names that address",
+                  text.c_str(), ex->name.c_str(), why);
+
+    return true;
 }
 
 
@@ -1040,6 +1142,7 @@ Impl::attach(Exchange *ex, Conn *conn) noexcept
     ex->content_length = -1;
     ex->remaining = 0;
     ex->body_read = 0;
+    ex->received = 0;
     ex->te_chunked = false;
     ex->te_other = false;
     ex->conn_close = false;
@@ -1156,10 +1259,10 @@ Impl::start_tls(Conn *conn)
         return;
     }
 
-    auto it = sessions_.find(conn->key);
+    Session *session = sessions_.find(conn->key);
 
-    if (it != sessions_.end()) {
-        if (ngx_ssl_set_session(c, it->second) != NGX_OK) {
+    if (session != nullptr) {
+        if (ngx_ssl_set_session(c, session->get()) != NGX_OK) {
             fail(ex, "TLS handshake failed (cannot set the session)");
             return;
         }
@@ -1406,11 +1509,19 @@ Impl::read_response(Conn *conn)
         }
 
         ex->got_bytes = true;
+        ex->received += n;
         b->last += n;
 
         switch (process(conn)) {
 
         case Parse::more:
+            if (ex->received > response_limit) {
+                read_failure(conn, "response larger than "
+                                   + std::to_string(response_limit)
+                                   + " bytes from " + ex->peer_text);
+                return;
+            }
+
             break;
 
         case Parse::complete:
@@ -1942,27 +2053,15 @@ Impl::save_session(Conn *conn) noexcept
         return;
     }
 
+    Session owned(session);
+
     try {
-        auto it = sessions_.find(conn->key);
-
-        if (it != sessions_.end()) {
-            ngx_ssl_free_session(it->second);
-            it->second = session;
-            return;
-        }
-
-        if (sessions_.size() >= max_cached) {
-            for (auto &s : sessions_) {
-                ngx_ssl_free_session(s.second);
-            }
-
-            sessions_.clear();
-        }
-
-        sessions_.emplace(conn->key, session);
+        /* replaces (and frees) the origin's previous session; full: the
+           least recently used origin's goes */
+        sessions_.put(conn->key, std::move(owned));
 
     } catch (...) {
-        ngx_ssl_free_session(session);
+        /* not cached; "owned" frees it if put() did not take it */
     }
 }
 
@@ -1991,6 +2090,48 @@ Impl::fail(Exchange *ex, const std::string &error) noexcept
 }
 
 
+/*
+ * The whole request took deadline_factor x webpush_timeout: the phase
+ * timers restart with every byte, so a service trickling its answer is
+ * stopped here.  Once the headers are in, its status stands, as for any
+ * body cut short.
+ */
+void
+Impl::expire(Exchange *ex) noexcept
+{
+    if (ex->finished) {
+        return;
+    }
+
+    try {
+        std::string error = "timed out (no complete answer within "
+                            + std::to_string(deadline_factor
+                                             * conf_.timeout)
+                            + " ms"
+                            + (ex->peer_text.empty()
+                               ? std::string()
+                               : " from " + ex->peer_text)
+                            + ")";
+
+        Conn *conn = ex->conn;
+
+        /* never io_failure()'s resend: the deadline has passed */
+        if (conn != nullptr && conn->phase == Phase::reading
+            && ex->headers_done)
+        {
+            conn->c->timedout = 1;
+            read_failure(conn, error);
+            return;
+        }
+
+        fail(ex, error);
+
+    } catch (...) {
+        fail(ex, "timed out");
+    }
+}
+
+
 /* the exchange is over: free what it holds and queue its callback */
 void
 Impl::finish(Exchange *ex) noexcept
@@ -2000,6 +2141,10 @@ Impl::finish(Exchange *ex) noexcept
     }
 
     ex->finished = true;
+
+    if (ex->deadline) {
+        ex->deadline->cancel();
+    }
 
     if (ex->rctx != nullptr) {
         ngx_resolve_name_done(ex->rctx);

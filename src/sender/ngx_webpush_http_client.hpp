@@ -17,6 +17,21 @@
  *   send       the whole request
  *   read       between two reads of the response
  *
+ * and a deadline for the whole request, resolving included: three times
+ * webpush_timeout (a push service answering one byte at a time, each
+ * within the read timeout, cannot hold a slot longer).  At most 80 KiB
+ * are read per response, everything counted (interim responses, status
+ * line and headers up to 16 KiB, chunk sizes, chunk extensions, trailers,
+ * the body); the body of a push service's answer is small, so more is a
+ * failure ("response larger than ...") and the connection is closed.
+ *
+ * Addresses (see address_policy.hpp): before connecting, every address,
+ * resolved, cached or an IP literal, must be globally reachable, or named
+ * by an IP-literal webpush_push_hosts pattern for that scheme and port;
+ * others are skipped with a warning naming host and address.  When no
+ * address of the host is left, the request fails with permanent set
+ * ("address refused: ...").
+ *
  * Any failure gives a PushResponse with status 0 and an error text, such
  * as "connect() to 192.0.2.1:443 failed (111: Connection refused)",
  * "timed out (connecting to 192.0.2.1:443)", "timed out (reading the
@@ -62,6 +77,10 @@
 #include <vector>
 
 
+namespace webpush::api {
+class PushHosts;
+}
+
 namespace webpush::sender {
 
 struct PushTarget {
@@ -101,6 +120,9 @@ struct PushResponse {
     std::string   wns_error;     /* X-WNS-Error-Description */
     std::string   body;          /* the first 1 KiB of the body, for logs */
     bool          reused = false;   /* sent on a kept-alive connection */
+    bool          permanent = false;   /* status 0 that sending again
+                                          cannot fix: the host's addresses
+                                          are refused by policy */
     ngx_msec_t    elapsed = 0;      /* from post() to the answer */
 };
 
@@ -124,6 +146,14 @@ struct HttpClientConfig {
     ngx_msec_t       timeout = 10000;       /* webpush_timeout */
     ngx_uint_t       keepalive = 16;        /* webpush_keepalive */
     ngx_msec_t       keepalive_timeout = 60000;  /* idle connection life */
+
+    /*
+     * Its IP-literal patterns may name addresses that are not globally
+     * reachable (address_policy.hpp).  nullptr: the webpush_push_hosts of
+     * the module's configuration in ngx_cycle.  Read when the client is
+     * made; must outlive it otherwise.
+     */
+    const api::PushHosts  *push_hosts = nullptr;
 };
 
 

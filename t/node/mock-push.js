@@ -21,6 +21,13 @@
 //   notfound      404                 toolarge    413
 //   badjwt        403 (BadJwtToken)
 //   redirect      301 to /push/ok/<id> (must not be followed)
+//   trickle[-MS]  a whole 201 answer, one byte every MS ms (300): each
+//                 byte within the client's timeout, the answer never
+//                 within its deadline; records "sent" (bytes written)
+//   chunkext      503, chunked, then an endless chunk extension, written
+//                 as fast as the client reads (up to 64 MiB); "sent"
+//   chunktrailer  503, chunked, the last chunk, then endless trailer
+//                 fields; "sent"
 //   ratelimit-N   429 + Retry-After: 1 the first N times, then 201
 //   ratelimitdate-N  429 + Retry-After: <HTTP-date 4 s ahead>, then 201
 //   flaky-N       500, 503, 500... the first N times, then 201
@@ -320,6 +327,48 @@ function raw(sock, pieces, gap, done) {
     next(0);
 }
 
+// text one byte at a time, "gap" ms apart
+function trickle(sock, rec, text, gap) {
+    rec.sent = 0;
+    const next = (i) => {
+        if (sock.destroyed) {
+            return;
+        }
+        if (i === text.length) {
+            rec.outcome = 'trickle';
+            return;
+        }
+        sock.write(text[i], () => {
+            rec.sent++;
+            setTimeout(() => next(i + 1), gap);
+        });
+    };
+    next(0);
+}
+
+// a chunked 503 that never ends: an endless chunk extension (ext) or
+// endless trailer fields, as fast as the peer takes them
+function endless(sock, rec, ext) {
+    const head = 'HTTP/1.1 503 Service Unavailable\r\n'
+                 + 'Transfer-Encoding: chunked\r\n\r\n'
+                 + (ext ? '1;' : '0\r\n');
+    const piece = ext ? 'x'.repeat(4096)
+                      : 'X-Pad: yyyyyyyyyyyyyyyyyyyyyyyy\r\n'.repeat(128);
+    rec.sent = 0;
+    const write = (data) => {
+        if (sock.destroyed || rec.sent > 64 * 1024 * 1024) {
+            return;
+        }
+        rec.sent += data.length;
+        if (sock.write(data)) {
+            setImmediate(() => write(piece));
+        } else {
+            sock.once('drain', () => write(piece));
+        }
+    };
+    write(head);
+}
+
 function scenario(req, res, rec) {
     const m = /^([a-z]+)(?:-([0-9]+))?$/.exec(rec.scenario || '');
     const name = m ? m[1] : '';
@@ -364,6 +413,13 @@ function scenario(req, res, rec) {
     case 'slow':
         setTimeout(() => answer(res, rec, 201, created), arg || 0);
         return undefined;
+    case 'trickle':
+        /* outcome stays null until done: "closed" records the give-up */
+        return trickle(sock, rec, 'HTTP/1.1 201 Created\r\nLocation: /m/1\r\n'
+                                  + 'Content-Length: 0\r\n\r\n', arg || 300);
+    case 'chunkext':
+    case 'chunktrailer':
+        return endless(sock, rec, name === 'chunkext');
     case 'reset':
     case 'resethdr':
         if (!faulty) {

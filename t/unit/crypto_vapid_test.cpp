@@ -287,3 +287,30 @@ TEST(CryptoVapid, CacheLifetimeAndBound)
         ASSERT_LE(cache.size(), VapidCache::max_origins);
     }
 }
+
+// Distinct origins beyond the bound (random subdomains under a wildcard
+// pattern) evict the least recently used tokens, not the one in use.
+TEST(CryptoVapid, CacheKeepsAHotOriginThroughAFlood)
+{
+    VapidKey key = load(key_pem);
+    VapidCache cache(key, "mailto:push@example.com");
+    const std::string hot = "https://fcm.googleapis.com";
+    std::string reason;
+
+    const VapidToken *t = cache.get(hot, 100, reason);
+    ASSERT_NE(t, nullptr) << reason;
+    const std::string jwt = t->jwt;
+
+    for (size_t i = 0; i < 3 * VapidCache::max_origins; i++) {
+        ASSERT_NE(cache.get("https://x" + std::to_string(i)
+                                + ".push.apple.com",
+                            100, reason),
+                  nullptr);
+        ASSERT_LE(cache.size(), VapidCache::max_origins);
+        if (i % 500 == 0) {
+            EXPECT_EQ(cache.get(hot, 100, reason)->jwt, jwt) << i;
+        }
+    }
+    EXPECT_EQ(cache.get(hot, 100, reason)->jwt, jwt);
+    EXPECT_EQ(cache.size(), VapidCache::max_origins);
+}
