@@ -84,7 +84,7 @@ FROM webpush_delivery ORDER BY 1
 --- sql_result
 1|failed|0|no answer: address refused: "a.rebind.test" resolved to 127.0.0.1, loopback (127.0.0.0/8), which is not globally reachable
 2|failed|0|no answer: address refused: "meta.rebind.test" resolved to 169.254.169.254, link-local (169.254.0.0/16), which is not globally reachable
-3|failed|0|no answer: address refused: "lan.rebind.test" resolved to 192.168.1.1, private-use (192.168.0.0/16), which is not globally reachable
+3|failed|0|no answer: address refused: "lan.rebind.test" resolved to 10.0.0.1, private-use (10.0.0.0/8), which is not globally reachable (and 1 more address refused too)
 4|sent|201|
 5|sent|201|
 --- check
@@ -95,7 +95,7 @@ grep -c 'webpush: not connecting to 127.0.0.1 for push service host "a.rebind.te
     $TEST_NGINX_SERVROOT/logs/error.log | sed 's/^[1-9][0-9]*$/logged/'
 grep -c 'not connecting to 169.254.169.254 for push service host "meta.rebind.test"' \
     $TEST_NGINX_SERVROOT/logs/error.log | sed 's/^[1-9][0-9]*$/logged/'
-grep -c 'not connecting to 10.0.0.1 for push service host "lan.rebind.test": private-use (10.0.0.0/8)' \
+grep -c 'not connecting to 192.168.1.1 for push service host "lan.rebind.test": private-use (192.168.0.0/16)' \
     $TEST_NGINX_SERVROOT/logs/error.log | sed 's/^[1-9][0-9]*$/logged/'
 grep -c 'delivery [0-9]* to http://a.rebind.test:[0-9]*/push/ok/1: no answer: address refused' \
     $TEST_NGINX_SERVROOT/logs/error.log | sed 's/^[1-9][0-9]*$/logged/'

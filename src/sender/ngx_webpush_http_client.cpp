@@ -57,6 +57,7 @@
 #include <new>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 
 namespace webpush::sender {
@@ -236,7 +237,8 @@ struct Exchange {
     ngx_msec_t              start;
     std::optional<glue::Event>  deadline;   /* the whole request */
     size_t                  refused = 0;    /* addresses refused by policy */
-    std::string             refusal;        /* why, for the last one */
+    IpAddress               refused_ip;     /* the lowest of them */
+    std::string             refusal;        /* why, for that one */
 
     bool                    finished = false;
     bool                    retried = false;
@@ -944,6 +946,11 @@ Impl::connect_next(Exchange *ex)
 {
     in_port_t port = ex->req.target.port;
 
+    if (ex->tried == 0) {
+        /* a new walk over the addresses (a stale connection's resend) */
+        ex->refused = 0;
+    }
+
     while (ex->tried < ex->addrs.size()) {
         Addr &a = ex->addrs[(ex->first + ex->tried++) % ex->addrs.size()];
 
@@ -1000,8 +1007,14 @@ Impl::connect_next(Exchange *ex)
     if (ex->refused != 0 && ex->refused == ex->addrs.size()) {
         /* the same answer next time: sending again cannot help */
         ex->peer_text.clear();
+        size_t more = ex->refused - 1;
+
         ex->resp.permanent = true;
-        fail(ex, "address refused: " + ex->refusal);
+        fail(ex, "address refused: " + ex->refusal
+                 + (more ? " (and " + std::to_string(more)
+                           + (more > 1 ? " more addresses" : " more address")
+                           + " refused too)"
+                         : std::string()));
         return;
     }
 
@@ -1030,9 +1043,13 @@ Impl::refuse(Exchange *ex, const Addr &a)
 #endif
 
     } else {
-        ex->refused++;
-        ex->refusal = "\"" + ex->name + "\" has an address of an unknown "
-                      "family";
+        if (ex->refused++ == 0) {
+            ex->refusal = "\"" + ex->name + "\" has an address of an "
+                          "unknown family";
+            ex->refused_ip.v6 = true;
+            ex->refused_ip.bytes.fill(0xff);
+        }
+
         return true;
     }
 
@@ -1045,10 +1062,21 @@ Impl::refuse(Exchange *ex, const Addr &a)
 
     std::string text = to_string(ip);
 
+    /*
+     * The error names the lowest refused address: the resolver rotates
+     * its answers, and the same answer should give the same error.
+     */
+    if (ex->refused == 0
+        || std::make_pair(ip.v6, ip.bytes)
+           < std::make_pair(ex->refused_ip.v6, ex->refused_ip.bytes))
+    {
+        ex->refusal = "\"" + ex->name + "\" "
+                      + (ex->ip_literal ? "is " : "resolved to ") + text
+                      + ", " + why + ", which is not globally reachable";
+        ex->refused_ip = ip;
+    }
+
     ex->refused++;
-    ex->refusal = "\"" + ex->name + "\" " + (ex->ip_literal ? "is" : "resolved to")
-                  + " " + text + ", " + why + ", which is not globally "
-                  "reachable";
 
     ngx_log_error(NGX_LOG_WARN, &ex->log, 0,
                   "webpush: not connecting to %s for push service host "

@@ -39,6 +39,8 @@
  * "certificate verify failed: self-signed certificate",
  * "host name mismatch: ...", "malformed response: invalid status line",
  * "resolver error: Host not found (push.example.com)",
+ * "timed out (no complete answer within 30000 ms from ...)",
+ * "response larger than 81920 bytes from ...", "address refused: ...",
  * "invalid request: ...", "aborted".  These failures are logged at the
  * info level with the phase, origin and peer address; nginx itself logs
  * why a TLS handshake failed at the error level.
@@ -62,7 +64,7 @@
  * shutdown closes them at once; none is parked once the worker exits.
  *
  * Requests in flight are not cancelable: a graceful shutdown lets them
- * finish (each phase is bounded by the timeouts above).
+ * finish (each is bounded by the deadline above).
  */
 
 #pragma once
