@@ -411,7 +411,7 @@ location /api/ {
 --- must_die
 --- error_log
 "webpush_subscription_token_secret"
-the secret must be at least 32 bytes long (without the final newline), it has 31
+the secret must be at least 32 bytes long (without trailing newlines), it has 31
 
 === TEST 34: nginx -t: the secret file is far too long to be one
 --- config

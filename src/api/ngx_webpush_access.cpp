@@ -172,7 +172,7 @@ set_subscription_token_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     if (secret->len < api::kTokenSecretMinLength) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" \"%V\": the secret must be at least %uz "
-                           "bytes long (without the final newline), it has "
+                           "bytes long (without trailing newlines), it has "
                            "%uz", &cmd->name, &file,
                            api::kTokenSecretMinLength, secret->len);
         return static_cast<char *>(NGX_CONF_ERROR);
