@@ -844,6 +844,10 @@ Impl::resolved(Exchange *ex, ngx_resolver_ctx_t *ctx)
     ngx_resolve_name_done(ctx);
 
     if (state != NGX_OK) {
+        if (state == NGX_RESOLVE_NXDOMAIN) {
+            ex->resp.failure = PushFailure::name_not_found;
+        }
+
         fail(ex, std::string("resolver error: ")
                  + ngx_resolver_strerror(state) + " (" + ex->name + ")");
         return;
@@ -907,6 +911,8 @@ Impl::connect_next(Exchange *ex)
     while (ex->tried < ex->addrs.size()) {
         Addr &a = ex->addrs[(ex->first + ex->tried++) % ex->addrs.size()];
 
+        ex->resp.failure = PushFailure::none;    /* the last address's */
+
         ngx_inet_set_port(&a.u.sa, port);
 
         ex->peer_text = addr_text(a);
@@ -929,6 +935,11 @@ Impl::connect_next(Exchange *ex)
             /* refused at once; ngx_event_connect_peer() logged it */
             ex->last_error = "connect() to " + ex->peer_text + " failed"
                              + errno_text(err);
+
+            if (err == NGX_ECONNREFUSED) {
+                ex->resp.failure = PushFailure::connection_refused;
+            }
+
             continue;
         }
 
@@ -1094,6 +1105,11 @@ Impl::connect_event(Conn *conn, ngx_event_t *ev)
                                                      "connect() failed"));
         ex->last_error = "connect() to " + ex->peer_text + " failed"
                          + errno_text(err);
+
+        if (err == NGX_ECONNREFUSED) {
+            ex->resp.failure = PushFailure::connection_refused;
+        }
+
         close_conn(conn, false);
         connect_next(ex);
         return;
