@@ -12,6 +12,7 @@
 #include "ngx_webpush_objects.hpp"
 #include "ngx_webpush_worker.hpp"
 
+#include "api/ngx_webpush_access.hpp"
 #include "api/ngx_webpush_handlers.hpp"
 #include "crypto/keys.hpp"
 #include "db/ngx_webpush_pg.hpp"
@@ -212,6 +213,28 @@ ngx_command_t  commands[] = {
       set_name_list,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(MainConf, locales),
+      nullptr },
+
+    /* who may subscribe: api/ngx_webpush_access.cpp */
+    { ngx_string("webpush_public_groups"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      set_name_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(LocConf, public_groups),
+      nullptr },
+
+    { ngx_string("webpush_subscription_identity"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      set_subscription_identity,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      nullptr },
+
+    { ngx_string("webpush_subscription_token_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      set_subscription_token_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       nullptr },
 
     { ngx_string("webpush_vapid_public_key"),
@@ -760,7 +783,16 @@ create_loc_conf(ngx_conf_t *cf) noexcept
         return nullptr;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->token_secret = { 0, NULL };
+     *     lcf->public_groups = NULL;
+     *     lcf->access = NULL;
+     */
+
     lcf->handler = static_cast<ngx_uint_t>(Handler::none);
+    lcf->identity_index = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -772,8 +804,11 @@ merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept
     /*
      * The handler is not inherited: a webpush handler belongs to the
      * location that names it, as with nginx's own content handlers.
+     * Who may subscribe is, so that a server or an enclosing location can
+     * restrict every subscription location inside it.
      */
-    return NGX_CONF_OK;
+    return merge_subscription_access(cf, static_cast<LocConf *>(parent),
+                                     static_cast<LocConf *>(child));
 }
 
 

@@ -246,6 +246,9 @@ async function webpushResubscribe(oldSub, newSub) {
         if (r.localeName) {
             attributes.localeName = r.localeName;
         }
+        if (r.token) {
+            attributes.token = r.token;
+        }
         var doc;
         try {
             doc = await webpushApi('POST', base, {
@@ -255,6 +258,14 @@ async function webpushResubscribe(oldSub, newSub) {
         } catch (e) {
             if (e.code === '5003') {
                 records.push(r);    // the server already has this one
+                continue;
+            }
+            if (e.code === '5010') {
+                // the token expired: only the page can get a new one; the
+                // old row's endpoint is dead, drop it and the record
+                await webpushApi('DELETE', base + '/'
+                                 + encodeURIComponent(r.uuid))
+                    .catch(function () {});
                 continue;
             }
             throw e;

@@ -26,6 +26,9 @@
  *   providerName  'web-push-php'    a provider created by the backend
  *   group         {name, identifier} the audience notifications are sent to
  *   localeName    undefined         e.g. 'en_US' (must be allowed server-side)
+ *   token         undefined         a subscription token the site minted
+ *                                   for this group (when the server uses
+ *                                   webpush_subscription_token_secret)
  *   apiBase       '/api'            prefix of /push-notification-subscriptions
  *   keyUrl        '/webpush/vapid-public-key'
  *   swUrl         '/webpush-sw.js'
@@ -65,6 +68,7 @@
         providerName: 'web-push-php',
         group: undefined,
         localeName: undefined,
+        token: undefined,
         apiBase: '/api',
         keyUrl: '/webpush/vapid-public-key',
         swUrl: '/webpush-sw.js',
@@ -543,6 +547,10 @@
             expiredAt: doc.data.attributes && doc.data.attributes.expiredAt
                        || null
         });
+        if (o.token) {
+            // the service worker re-subscribes with it while it is valid
+            state.records[state.records.length - 1].token = o.token;
+        }
         await saveState(state);
         return uuid;
     }
@@ -558,6 +566,9 @@
                           payload: sub.toJSON()};
         if (o.localeName) {
             attributes.localeName = o.localeName;
+        }
+        if (o.token) {
+            attributes.token = o.token;
         }
         return request('POST', apiUrl(o), {
             data: {type: SUBSCRIPTIONS, attributes: attributes}

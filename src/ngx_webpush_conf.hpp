@@ -22,6 +22,7 @@ class VapidKey;
 }
 
 namespace api {
+struct SubscriptionAccess;
 struct SubscriptionRules;
 struct NotificationRules;
 }
@@ -80,6 +81,14 @@ enum class Handler : ngx_uint_t {
 
 struct LocConf {
     ngx_uint_t           handler;              /* Handler */
+
+    /* who may subscribe (api/ngx_webpush_access.hpp); inherited */
+    ngx_int_t            identity_index;       /* a variable, or UNSET */
+    ngx_str_t            token_secret;         /* data NULL: unset */
+    ngx_array_t         *public_groups;        /* of ngx_str_t, or NULL */
+
+    /* merged, in subscription locations that restrict; NULL: open */
+    api::SubscriptionAccess  *access;          /* owned by cf->pool */
 };
 
 

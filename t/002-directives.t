@@ -119,10 +119,34 @@ webpush_vapid_subject http://example.com/;
 webpush_postgres "host=/tmp password=s3cret bogus_option=1";
 --- must_die
 --- error_log
-"webpush_postgres": invalid connection string
-bogus_option
+"webpush_postgres": invalid connection string: an unknown keyword
 --- no_error_log
 s3cret
+bogus
+
+=== TEST 12a: a password with an unquoted space is not echoed
+--- http_config
+webpush_postgres "host=/tmp password=hunter2 secret42 dbname=x";
+--- must_die
+--- error_log
+"webpush_postgres": invalid connection string: an unknown keyword or a word without "="
+--- no_error_log
+hunter
+nter2
+secre
+ret42
+
+=== TEST 12b: a password with a bad percent-escape in a URI is not echoed
+--- http_config
+webpush_postgres "postgresql://shop:Tr0ub4%zzdor@db.internal/shop";
+--- must_die
+--- error_log
+"webpush_postgres": invalid connection string: a bad percent-escape in the URI
+--- no_error_log
+Tr0u
+ub4%
+%zzd
+zdor
 
 === TEST 13: unparsable size
 --- http_config

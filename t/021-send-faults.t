@@ -221,7 +221,7 @@ SELECT fk_push_notification_subscription, state, attempts, last_status, last_err
 WHERE fk_push_notification_subscription IN (6, 7) ORDER BY 1
 --- sql_result
 6|failed|1|413|413
-7|failed|1|403|403
+7|failed|1|403|403 (BadJwtToken)
 --- check
 cd $TEST_TOP/t/node
 node mock-push.js log $TEST_PORT_A --path /push/toolarge/6 --fields status,error

@@ -41,6 +41,8 @@ const TableEntry kTable[] = {
     {ErrorCode::ProviderNameExists, 400,
      "A push notification provider with the same name already exists."},
     {ErrorCode::LocaleNotFound, 400, "Provided locale not found."},
+    {ErrorCode::NotAllowedToSubscribe, 403,
+     "Not allowed to subscribe to this push notification group."},
     {ErrorCode::WrongRequestBody, 400, kMessageWrongRequestBody},
 };
 

@@ -20,6 +20,7 @@ enum class ErrorCode : int {
     ProviderNameWrongLength = 5007,
     ProviderNameExists = 5008,
     LocaleNotFound = 5009,
+    NotAllowedToSubscribe = 5010,  // beyond the reference: 403
     WrongRequestBody = 5400,
 };
 

@@ -8,6 +8,7 @@
 #include "ngx_webpush_objects.hpp"
 
 #include "api/jsonapi.hpp"
+#include "api/ngx_webpush_access.hpp"
 #include "api/ngx_webpush_api.hpp"
 #include "api/ngx_webpush_reply.hpp"
 #include "api/ngx_webpush_request.hpp"
@@ -259,6 +260,13 @@ create_subscription(ngx_http_request_t *r, std::string &&body)
     }
 
     const api::SubscriptionRequest &s = v.request;
+
+    /* before any SQL: a refused client learns nothing of the database */
+    if (!subscription_allowed(r, s)) {
+        return send_error(r, api::make_error(
+                                 ErrorCode::NotAllowedToSubscribe));
+    }
+
     db::Params params;
 
     params.add(s.provider_name).add(s.group_name);

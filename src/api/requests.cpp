@@ -235,6 +235,7 @@ SubscriptionValidation validate_subscription(const Document& doc,
                            req.group_identifier, problems);
         optional_string(attrs, "localeName", "localeName", 0,
                         req.locale_name, problems);
+        optional_string(attrs, "token", "token", 0, req.token, problems);
         if (!problems.empty()) {
             r.errors.push_back(wrong_request_body(join(problems)));
             return r;

@@ -70,6 +70,9 @@ struct SubscriptionRequest {
     std::string group_name;
     std::optional<std::string> group_identifier;  // null/absent → nullopt
     std::optional<std::string> locale_name;       // null/absent → nullopt
+    // attributes.token (webpush_subscription_token_secret): checked by the
+    // handler, never stored, echoed or logged. null/absent → nullopt.
+    std::optional<std::string> token;
 
     // The payload object as received (for the 201 reply; json_compact
     // gives its text), its reference storage form (column payload) and
@@ -108,8 +111,8 @@ struct SubscriptionValidation {
 // "contentEncoding" "aes128gcm" (default) or "aesgcm" (null = absent);
 // then rules.key_check. Missing providerName/group/group.name → 400/5400
 // (the reference answers 500). group.name and group.identifier must be at
-// most 255 characters (their varchar size); identifier and localeName
-// must be strings or null.
+// most 255 characters (their varchar size); identifier, localeName and
+// token must be strings or null.
 SubscriptionValidation validate_subscription(const Document& doc,
                                              const SubscriptionRules& rules);
 SubscriptionValidation parse_subscription_request(

@@ -112,6 +112,43 @@ kind_of(const std::string &host, const std::string &hostaddr)
 }
 
 
+/*
+ * libpq's parse errors quote the text around the fault, which may be the
+ * password (an unquoted space in it, a bad percent-escape in a URI): say
+ * what kind of fault it is, never where.
+ */
+std::string
+parse_failure(const char *libpq_message)
+{
+    std::string_view m = libpq_message ? libpq_message : "";
+
+    if (m.empty()) {
+        return "out of memory";
+    }
+
+    if (m.find("percent-encoded") != m.npos) {
+        return "a bad percent-escape in the URI";
+    }
+
+    if (m.find("URI") != m.npos) {
+        return "a malformed URI";
+    }
+
+    if (m.rfind("unterminated quoted string", 0) == 0) {
+        return "an unterminated quoted value";
+    }
+
+    if (m.rfind("missing \"=\"", 0) == 0
+        || m.rfind("invalid connection option", 0) == 0)
+    {
+        return "an unknown keyword or a word without \"=\" (quote values "
+               "that contain spaces: password='...')";
+    }
+
+    return "it cannot be parsed";
+}
+
+
 struct OptionsDeleter {
     void operator()(PQconninfoOption *o) const noexcept { PQconninfoFree(o); }
 };
@@ -229,13 +266,8 @@ parse_conninfo(const std::string &conninfo, std::string &error)
                                     PQconninfoParse(conninfo.c_str(), &err));
 
     if (!opts) {
-        error = err ? err : "out of memory";
+        error = parse_failure(err);
         PQfreemem(err);
-
-        while (!error.empty() && error.back() == '\n') {
-            error.pop_back();
-        }
-
         return std::nullopt;
     }
 
@@ -296,7 +328,7 @@ parse_conninfo(const std::string &conninfo, std::string &error)
 
     for (const std::string &p : ports) {
         if (!p.empty() && p.find_first_not_of("0123456789") != p.npos) {
-            error = "invalid port number: \"" + p + "\"";
+            error = "a port is not a number";
             return std::nullopt;
         }
     }
@@ -310,8 +342,7 @@ parse_conninfo(const std::string &conninfo, std::string &error)
         t.kind = kind_of(t.host, t.hostaddr);
 
         if (!t.hostaddr.empty() && !is_ip_address(t.hostaddr)) {
-            error = "invalid hostaddr \"" + t.hostaddr
-                    + "\": not an IP address";
+            error = "a hostaddr is not an IP address";
             return std::nullopt;
         }
 
@@ -328,7 +359,8 @@ parse_conninfo(const std::string &conninfo, std::string &error)
         }
 
         if (!known) {
-            error = "invalid target_session_attrs value: \"" + tsa + "\"";
+            error = "target_session_attrs is none of any, read-write, "
+                    "read-only, primary, standby, prefer-standby";
             return std::nullopt;
         }
     }
@@ -337,7 +369,7 @@ parse_conninfo(const std::string &conninfo, std::string &error)
         if (timeout.find_first_not_of("0123456789") != timeout.npos
             || timeout.size() > 6)
         {
-            error = "invalid connect_timeout value: \"" + timeout + "\"";
+            error = "connect_timeout is not a number of seconds";
             return std::nullopt;
         }
 

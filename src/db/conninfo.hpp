@@ -81,7 +81,10 @@ struct Conninfo {
 };
 
 
-/* nullopt with error set when libpq would refuse it, or it is unusable */
+/*
+ * nullopt with error set when libpq would refuse it, or it is unusable;
+ * the error never quotes the string (it may hold a password).
+ */
 std::optional<Conninfo> parse_conninfo(const std::string &conninfo,
                                        std::string &error);
 

@@ -657,6 +657,113 @@ $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (1), (2), (3)
     ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 4: endpoints that cannot be reached.  A subscription
+-- whose deliveries fail for good with NXDOMAIN or a refused connection
+-- for p_unreachable_limit notifications in a row (webpush_max_attempts)
+-- expires like one a push service answered 404/410 for; any HTTP answer
+-- from its push service starts the count again.  The count lives in a
+-- module-owned table (Spryker's tables keep their meaning); a row exists
+-- only while a count runs.  Idempotent, like the rest of this script.
+CREATE TABLE IF NOT EXISTS webpush_subscription_state (
+    fk_push_notification_subscription  integer NOT NULL PRIMARY KEY
+        REFERENCES spy_push_notification_subscription
+            (id_push_notification_subscription)
+        ON DELETE CASCADE,
+    unreachable_count  integer NOT NULL DEFAULT 0,
+    updated_at         timestamptz NOT NULL DEFAULT now()
+);
+
+-- webpush_complete() of version 3 plus p_unreachable (per outcome: the
+-- delivery failed for good because its endpoint is unreachable) and
+-- p_unreachable_limit.  The five-argument form stays for modules of
+-- version 3 on this database and counts nothing.
+CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
+    p_statuses integer[], p_errors text[], p_delays integer[],
+    p_unreachable boolean[], p_unreachable_limit integer)
+RETURNS integer
+LANGUAGE sql AS $fn$
+    WITH r AS (
+        SELECT * FROM unnest(p_ids, p_outcomes, p_statuses, p_errors,
+                             p_delays, p_unreachable)
+            AS r(id, outcome, status, error, delay, unreachable)
+        WHERE r.id IS NOT NULL
+    ), done AS (
+        UPDATE webpush_delivery d
+        SET state = CASE WHEN r.outcome IN ('retry', 'release') THEN 'ready'
+                         ELSE r.outcome END,
+            attempts = CASE r.outcome
+                WHEN 'release' THEN d.attempts - 1 ELSE d.attempts END,
+            next_attempt_at = CASE
+                WHEN r.outcome IN ('retry', 'release')
+                    THEN now() + r.delay * interval '1 millisecond'
+                ELSE d.next_attempt_at END,
+            lease_until = NULL, last_status = r.status, last_error = r.error,
+            updated_at = now()
+        FROM r
+        WHERE d.id = r.id AND d.state = 'sending'
+        RETURNING d.fk_push_notification AS nid,
+                  d.fk_push_notification_subscription AS sid, r.outcome,
+                  r.status, coalesce(r.unreachable, false) AS unreachable
+    ), logged AS (
+        INSERT INTO spy_push_notification_subscription_delivery_log
+            (id_push_notification_subscription_delivery_log,
+             fk_push_notification, fk_push_notification_subscription,
+             created_at, updated_at)
+        SELECT nextval(
+                   'id_push_notification_subscription_delivery_log_pk_seq'),
+               done.nid, done.sid, now() AT TIME ZONE 'UTC',
+               now() AT TIME ZONE 'UTC'
+        FROM done WHERE done.outcome = 'sent'
+        ON CONFLICT DO NOTHING
+        RETURNING 1
+    ), answered AS (
+        DELETE FROM webpush_subscription_state st
+        WHERE st.fk_push_notification_subscription IN
+            (SELECT done.sid FROM done WHERE done.status > 0)
+        RETURNING 1
+    ), counted AS (
+        INSERT INTO webpush_subscription_state AS st
+            (fk_push_notification_subscription, unreachable_count,
+             updated_at)
+        SELECT done.sid, count(*), now() FROM done
+        WHERE done.unreachable AND done.outcome = 'failed'
+          AND done.sid NOT IN (SELECT a.sid FROM done a WHERE a.status > 0)
+        GROUP BY done.sid
+        ORDER BY done.sid
+        ON CONFLICT (fk_push_notification_subscription) DO UPDATE
+        SET unreachable_count = st.unreachable_count
+                                + EXCLUDED.unreachable_count,
+            updated_at = now()
+        RETURNING st.fk_push_notification_subscription AS sid,
+                  st.unreachable_count AS n
+    ), dead AS (
+        SELECT done.sid FROM done WHERE done.outcome = 'gone'
+        UNION
+        SELECT counted.sid FROM counted
+        WHERE counted.n >= p_unreachable_limit
+    ), expired AS (
+        UPDATE spy_push_notification_subscription s
+        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
+            updated_at = now() AT TIME ZONE 'UTC'
+        WHERE s.id_push_notification_subscription IN (SELECT sid FROM dead)
+        RETURNING 1
+    ), dropped AS (
+        UPDATE webpush_delivery d
+        SET state = 'gone', updated_at = now()
+        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
+            (SELECT sid FROM dead)
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM done)::integer
+           + 0 * ((SELECT count(*) FROM logged) + (SELECT count(*) FROM expired)
+                  + (SELECT count(*) FROM dropped)
+                  + (SELECT count(*) FROM answered)
+                  + (SELECT count(*) FROM counted))::integer
+$fn$;
+
+INSERT INTO webpush_schema_version (version) VALUES (4)
+    ON CONFLICT (version) DO NOTHING;
 )SQL";
 
     /*
@@ -798,7 +905,7 @@ const Statement  claim = {
 
 const Statement  complete = {
     "webpush_complete",
-    "SELECT webpush_complete($1, $2, $3, $4, $5)"
+    "SELECT webpush_complete($1, $2, $3, $4, $5, $6, $7)"
 };
 
 /* answered from the partial indexes: fanout, due and leased */

@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 3;
+constexpr int  schema_version = 4;
 
 /*
  * One script, run by the first connection of every worker: takes an
@@ -78,7 +78,10 @@ extern const Statement  fanout;
  */
 extern const Statement  claim;
 
-/* $1 ids, $2 outcomes, $3 statuses, $4 errors, $5 delays (arrays) */
+/*
+ * $1 ids, $2 outcomes, $3 statuses, $4 errors, $5 delays, $6 unreachable
+ * (arrays), $7 unreachable failures in a row that expire a subscription
+ */
 extern const Statement  complete;
 
 /*

@@ -902,6 +902,10 @@ Impl::resolved(Exchange *ex, ngx_resolver_ctx_t *ctx)
     ngx_resolve_name_done(ctx);
 
     if (state != NGX_OK) {
+        if (state == NGX_RESOLVE_NXDOMAIN) {
+            ex->resp.failure = PushFailure::name_not_found;
+        }
+
         fail(ex, std::string("resolver error: ")
                  + ngx_resolver_strerror(state) + " (" + ex->name + ")");
         return;
@@ -954,6 +958,8 @@ Impl::connect_next(Exchange *ex)
     while (ex->tried < ex->addrs.size()) {
         Addr &a = ex->addrs[(ex->first + ex->tried++) % ex->addrs.size()];
 
+        ex->resp.failure = PushFailure::none;    /* the last address's */
+
         if (refuse(ex, a)) {
             continue;
         }
@@ -980,6 +986,11 @@ Impl::connect_next(Exchange *ex)
             /* refused at once; ngx_event_connect_peer() logged it */
             ex->last_error = "connect() to " + ex->peer_text + " failed"
                              + errno_text(err);
+
+            if (err == NGX_ECONNREFUSED) {
+                ex->resp.failure = PushFailure::connection_refused;
+            }
+
             continue;
         }
 
@@ -1225,6 +1236,11 @@ Impl::connect_event(Conn *conn, ngx_event_t *ev)
                                                      "connect() failed"));
         ex->last_error = "connect() to " + ex->peer_text + " failed"
                          + errno_text(err);
+
+        if (err == NGX_ECONNREFUSED) {
+            ex->resp.failure = PushFailure::connection_refused;
+        }
+
         close_conn(conn, false);
         connect_next(ex);
         return;

@@ -108,6 +108,19 @@ struct PushRequest {
 
 
 /*
+ * Failures that say the endpoint itself is unreachable, as opposed to the
+ * network or the push service being in trouble for a while: the sender
+ * expires a subscription after enough of them in a row.  Set with status
+ * 0, from the last address tried.
+ */
+enum class PushFailure {
+    none,
+    name_not_found,        /* the resolver answered NXDOMAIN */
+    connection_refused,    /* ECONNREFUSED */
+};
+
+
+/*
  * status 0: no HTTP answer (transport error, timeout, malformed status
  * line or headers); error says why.  A status with a non-empty error: the
  * push service answered but the body was cut short or malformed (the
@@ -126,6 +139,7 @@ struct PushResponse {
                                           cannot fix: the host's addresses
                                           are refused by policy */
     ngx_msec_t    elapsed = 0;      /* from post() to the answer */
+    PushFailure   failure = PushFailure::none;
 };
 
 

@@ -12,8 +12,11 @@
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
+#include "sender/log_limit.hpp"
+#include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"
 #include "sender/stored.hpp"
+#include "sender/write_back.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -165,6 +168,14 @@ urgency_header(queue::Urgency u)
 }
 
 
+/* libpq's message without its CONTEXT lines: one log line */
+std::string
+first_line(const std::string &s)
+{
+    return s.substr(0, s.find('\n'));
+}
+
+
 bool
 ends_with(std::string_view s, std::string_view suffix)
 {
@@ -187,14 +198,6 @@ public:
     SenderStats stats() const;
 
 private:
-    struct Result {
-        uint64_t                    id;
-        const char                 *outcome;
-        int                         status;
-        std::optional<std::string>  error;
-        int64_t                     delay_ms;
-    };
-
     void on_tick();
     void on_turn();
 
@@ -212,7 +215,12 @@ private:
     void answered(const queue::Delivery &d, const std::string &origin,
                   PushResponse &&r);
     void finish(uint64_t id, Outcome outcome, int status,
-                std::optional<std::string> error, int64_t delay_ms);
+                std::optional<std::string> error, int64_t delay_ms,
+                bool unreachable = false);
+    void log_failure(const queue::Delivery &d, const std::string &origin,
+                     unsigned status, const std::string &why,
+                     const Decision &decision);
+    void written(db::Outcome &&o, WriteBatch &&batch);
     void release(uint64_t id);
     void flush();
     bool exiting() const { return ngx_exiting || ngx_quit || ngx_terminate; }
@@ -248,7 +256,10 @@ private:
     bool                              retry_pending_ = false;
 
     ngx_uint_t                        in_flight_ = 0;
-    std::vector<Result>               results_;
+    WriteBack                         results_{batch_max};
+
+    /* refused credentials (401/403): one line per origin a minute */
+    LogLimiter                        refusals_;
 
     std::unordered_map<std::string, OriginStats>  origins_;
 
@@ -708,7 +719,7 @@ Sender::Impl::send(queue::Delivery &&d)
 
     auto give_up = [this, &d](Outcome outcome, std::string why) {
         queue_->in_flight(-1);
-        finish(d.delivery_id, outcome, 0, std::move(why), 0);
+        finish(d.delivery_id, outcome, 0, sanitize_text(why), 0);
     };
 
     /*
@@ -840,32 +851,31 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
     int64_t created_ms = d.deadline_ms - d.ttl * 1000LL;
     int64_t waited = std::max<int64_t>(0, (now - created_ms) / 1000);
 
-    Decision decision = decide(policy_, static_cast<unsigned>(r.status),
-                               r.retry_after, d.attempts, d.ttl, waited,
+    auto status = static_cast<unsigned>(r.status);
+
+    Answer answer;
+    answer.status = status;
+    answer.retry_after = r.retry_after;
+    answer.body = r.body;
+
+    Decision decision = decide(policy_, answer, d.attempts, d.ttl, waited,
                                now / 1000, random_);
 
     std::optional<std::string> error;
 
+    /* a name that does not exist, a port nobody listens on (see flush) */
+    bool unreachable = decision.outcome == Outcome::failed && status == 0
+                       && r.failure != PushFailure::none;
+
     if (decision.outcome != Outcome::sent) {
-        std::string why = r.status ? std::to_string(r.status) : "no answer";
+        /* Apple and FCM say in the body why they refuse */
+        std::string reason = status == 400 || status == 401 || status == 403
+                             ? push_service_reason(r.body) : std::string();
 
-        if (!r.error.empty()) {
-            why += ": " + r.error;
-        }
+        /* push-service bytes: valid UTF-8 for SQL and logs, bounded */
+        error = describe_failure(status, r.error, r.wns_error, reason);
 
-        if (!r.wns_error.empty()) {
-            why += " (X-WNS-Error-Description: " + r.wns_error + ")";
-        }
-
-        error = why;
-
-        ngx_uint_t level = decision.outcome == Outcome::retry
-                           ? NGX_LOG_INFO : NGX_LOG_NOTICE;
-
-        ngx_log_error(level, log_, 0,
-                      "webpush: delivery %uL to %s: %s, %s",
-                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
-                      why.c_str(), decision.reason);
+        log_failure(d, origin, status, *error, decision);
     }
 
     switch (decision.outcome) {
@@ -884,7 +894,7 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
     }
 
     finish(d.delivery_id, decision.outcome, static_cast<int>(r.status),
-           std::move(error), decision.delay_ms);
+           std::move(error), decision.delay_ms, unreachable);
 
     if (closing_) {
         return;
@@ -898,9 +908,48 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
 }
 
 
+/*
+ * Each failure at notice (retries at info), except refused credentials:
+ * after a VAPID key rotation every delivery to a push service fails
+ * alike, so those are logged once per origin a minute, the rest at debug.
+ */
+void
+Sender::Impl::log_failure(const queue::Delivery &d, const std::string &origin,
+    unsigned status, const std::string &why, const Decision &decision)
+{
+    ngx_uint_t level = decision.outcome == Outcome::retry
+                       ? NGX_LOG_INFO : NGX_LOG_NOTICE;
+
+    if (status != 401 && status != 403) {
+        ngx_log_error(level, log_, 0,
+                      "webpush: delivery %uL to %s: %s, %s",
+                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                      why.c_str(), decision.reason);
+        return;
+    }
+
+    auto verdict = refusals_.check(origin, now_ms());
+
+    if (!verdict.log) {
+        ngx_log_error(NGX_LOG_DEBUG, log_, 0,
+                      "webpush: delivery %uL to %s: %s, %s",
+                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                      why.c_str(), decision.reason);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log_, 0,
+                  "webpush: delivery %uL to %s: %s, %s; %uL more refusals "
+                  "from %s in the last minute (logged once a minute)",
+                  d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                  why.c_str(), decision.reason, verdict.suppressed,
+                  origin.c_str());
+}
+
+
 void
 Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
-    std::optional<std::string> error, int64_t delay_ms)
+    std::optional<std::string> error, int64_t delay_ms, bool unreachable)
 {
     switch (outcome) {
     case Outcome::sent:
@@ -924,8 +973,15 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
     /* pending outcomes keep a gracefully exiting worker alive (on_tick) */
     tick_.set_cancelable(false);
 
-    results_.push_back({id, outcome_name(outcome), status, std::move(error),
-                        delay_ms});
+    PendingOutcome o;
+    o.id = id;
+    o.outcome = outcome_name(outcome);
+    o.status = status;
+    o.error = std::move(error);
+    o.delay_ms = delay_ms;
+    o.unreachable = unreachable;
+
+    results_.add(std::move(o));
 }
 
 
@@ -938,22 +994,32 @@ Sender::Impl::release(uint64_t id)
     }
 
     tick_.set_cancelable(false);
-    results_.push_back({id, "release", 0, std::nullopt, 0});
+
+    PendingOutcome o;
+    o.id = id;
+    o.outcome = "release";
+    results_.add(std::move(o));
 }
 
 
-/* one statement per batch of outcomes */
+/*
+ * One statement per batch of outcomes.  A batch refused is split or held
+ * back (see write_back.hpp): never retried as it is at the tick's pace.
+ */
 void
 Sender::Impl::flush()
 {
-    if (flush_busy_ || results_.empty()) {
+    if (flush_busy_) {
         return;
     }
 
-    size_t n = std::min(results_.size(), batch_max);
-    std::vector<Result> batch(std::make_move_iterator(results_.begin()),
-                              std::make_move_iterator(results_.begin() + n));
-    results_.erase(results_.begin(), results_.begin() + n);
+    auto taken = results_.take(now_ms());
+
+    if (!taken) {
+        return;
+    }
+
+    WriteBatch batch = std::move(*taken);
 
     if (!results_.empty()) {
         oldest_result_ = ngx_current_msec;
@@ -964,77 +1030,127 @@ Sender::Impl::flush()
     std::vector<int> statuses;
     std::vector<std::optional<std::string>> errors;
     std::vector<int64_t> delays;
+    std::vector<std::optional<std::string>> unreachable;
 
-    for (auto &r : batch) {
+    for (auto &r : batch.items) {
         ids.push_back(r.id);
         outcomes.emplace_back(r.outcome);
         statuses.push_back(r.status);
         errors.push_back(r.error);
         delays.push_back(r.delay_ms);
+        unreachable.emplace_back(r.unreachable ? "t" : "f");
     }
 
     db::Params params;
     params.add(number_array(ids)).add(text_array(outcomes))
           .add(number_array(statuses)).add(text_array(errors))
-          .add(number_array(delays));
+          .add(number_array(delays)).add(text_array(unreachable))
+          .add(static_cast<long long>(policy_.max_attempts));
 
     flush_busy_ = true;
 
     pool_->exec(db::sql::complete, std::move(params),
                 [this, batch = std::move(batch)](db::Outcome &&o) mutable {
         flush_busy_ = false;
+        written(std::move(o), std::move(batch));
+    });
+}
 
-        if (!o.ok()) {
+
+void
+Sender::Impl::written(db::Outcome &&o, WriteBatch &&batch)
+{
+    if (!o.ok()) {
+        std::string why = first_line(o.error);
+        size_t n = batch.items.size();
+        uint64_t first = n ? batch.items.front().id : 0;
+        bool split = batch.split;
+        bool data = WriteBack::data_error(o.sqlstate);
+        ngx_uint_t level;
+
+        /* kept: their leases would otherwise make them resend */
+        switch (results_.refused(std::move(batch), data, now_ms())) {
+
+        case Refusal::backoff:
             ngx_log_error(NGX_LOG_WARN, log_, 0,
-                          "webpush: writing %uz outcomes back failed: %s",
-                          batch.size(), o.error.c_str());
+                          "webpush: writing %uz outcomes back failed: %s; "
+                          "trying again in %L ms", n, why.c_str(),
+                          static_cast<int64_t>(results_.delay_ms()));
+            break;
 
-            /* keep them: their leases would otherwise make them resend */
-            results_.insert(results_.begin(),
-                            std::make_move_iterator(batch.begin()),
-                            std::make_move_iterator(batch.end()));
+        case Refusal::split:
+            /* one line for the batch, not one per part */
+            level = split ? NGX_LOG_INFO : NGX_LOG_WARN;
+            ngx_log_error(level, log_, 0,
+                          "webpush: writing %uz outcomes back failed: %s; "
+                          "writing them in smaller batches", n,
+                          why.c_str());
+            break;
 
-            /* and try again, also when shutting down (see reschedule) */
-            reschedule();
-            return;
+        case Refusal::stripped:
+            ngx_log_error(NGX_LOG_WARN, log_, 0,
+                          "webpush: delivery %uL: its outcome was refused "
+                          "(%s), written without its error text", first,
+                          why.c_str());
+            break;
+
+        case Refusal::dropped:
+            ngx_log_error(NGX_LOG_ERR, log_, 0,
+                          "webpush: delivery %uL: its outcome was refused "
+                          "(%s), left to its lease", first, why.c_str());
+            break;
         }
 
-        completed_ += batch.size();
+        /* the parts are written at once; a hold waits for the ticks */
+        if (data) {
+            flush();
+        }
 
+        /* and try again, also when shutting down (see reschedule) */
         if (results_.empty()) {
             tick_.set_cancelable(true);
         }
 
-        /*
-         * Retries are due again after their delay from now (the database
-         * counted from its own, earlier now()): a claim then finds them,
-         * rather than the poll up to a second later.
-         */
-        for (const auto &r : batch) {
-            if (std::string_view(r.outcome) != "retry"
-                && std::string_view(r.outcome) != "release")
-            {
-                continue;
-            }
-
-            ngx_msec_t due = ngx_current_msec
-                             + static_cast<ngx_msec_t>(
-                                   std::max<int64_t>(r.delay_ms, 0));
-
-            if (!retry_pending_
-                || static_cast<ngx_msec_int_t>(due - retry_due_) < 0)
-            {
-                retry_due_ = due;
-                retry_pending_ = true;
-            }
-        }
-
-        if (!results_.empty() && exiting()) {
-            flush();
-        }
-
         reschedule();
-    });
+        return;
+    }
+
+    results_.written();
+    completed_ += batch.items.size();
+
+    if (results_.empty()) {
+        tick_.set_cancelable(true);
+    }
+
+    /*
+     * Retries are due again after their delay from now (the database
+     * counted from its own, earlier now()): a claim then finds them,
+     * rather than the poll up to a second later.
+     */
+    for (const auto &r : batch.items) {
+        if (std::string_view(r.outcome) != "retry"
+            && std::string_view(r.outcome) != "release")
+        {
+            continue;
+        }
+
+        ngx_msec_t due = ngx_current_msec
+                         + static_cast<ngx_msec_t>(
+                               std::max<int64_t>(r.delay_ms, 0));
+
+        if (!retry_pending_
+            || static_cast<ngx_msec_int_t>(due - retry_due_) < 0)
+        {
+            retry_due_ = due;
+            retry_pending_ = true;
+        }
+    }
+
+    if (!results_.empty() && exiting()) {
+        flush();
+    }
+
+    reschedule();
 }
 
 

@@ -1,5 +1,7 @@
 #include "sender/retry.hpp"
 
+#include "sender/outcome_text.hpp"
+
 #include <algorithm>
 #include <random>
 
@@ -216,7 +218,7 @@ Outcome classify(unsigned status) noexcept
     if (status == 404 || status == 410) {
         return Outcome::gone;
     }
-    if (status == 429 || (status >= 500 && status < 600)) {
+    if (status == 406 || status == 429 || (status >= 500 && status < 600)) {
         return Outcome::retry;
     }
     return Outcome::failed;
@@ -370,6 +372,19 @@ Decision decide(const RetryPolicy& policy, unsigned status,
                 std::int64_t original_ttl, std::int64_t waited,
                 std::int64_t now, const RandomSource& random)
 {
+    Answer a;
+    a.status = status;
+    a.retry_after = retry_after;
+    return decide(policy, a, attempts, original_ttl, waited, now, random);
+}
+
+Decision decide(const RetryPolicy& policy, const Answer& answer,
+                unsigned attempts, std::int64_t original_ttl,
+                std::int64_t waited, std::int64_t now,
+                const RandomSource& random)
+{
+    unsigned status = answer.status;
+    std::string_view retry_after = answer.retry_after;
     Decision d;
     d.outcome = classify(status);
 
@@ -381,7 +396,9 @@ Decision decide(const RetryPolicy& policy, unsigned status,
         d.reason = "subscription gone";
         return d;
     case Outcome::failed:
-        d.reason = status == 413 ? "payload too large" : "rejected";
+        d.reason = status == 413 ? "payload too large"
+                   : (status == 401 || status == 403) ? "credentials refused"
+                   : "rejected";
         return d;
     case Outcome::retry:
         break;
@@ -393,8 +410,15 @@ Decision decide(const RetryPolicy& policy, unsigned status,
         return d;
     }
 
-    std::int64_t delay = backoff_ms(policy, attempts == 0 ? 1 : attempts,
-                                    random);
+    // autopush asks for an immediate retry: its node is only busy now
+    bool now_please = status == 503
+                      && json_number_member(answer.body, "errno")
+                         == autopush_retry_now;
+
+    std::int64_t delay = now_please
+                         ? 0
+                         : backoff_ms(policy, attempts == 0 ? 1 : attempts,
+                                      random);
 
     if (!retry_after.empty()) {
         auto ra = parse_retry_after(retry_after, now);
@@ -414,7 +438,9 @@ Decision decide(const RetryPolicy& policy, unsigned status,
     d.delay_ms = delay;
     d.ttl = (left_ms + 999) / 1000;
     d.reason = status == 0 ? "transport error"
-               : status == 429 ? "rate limited" : "server error";
+               : (status == 429 || status == 406) ? "rate limited"
+               : now_please ? "server busy, retry now"
+               : "server error";
     return d;
 }
 

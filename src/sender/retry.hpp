@@ -20,7 +20,8 @@ enum class Outcome {
     sent,     // 2xx: the push service accepted the message
     gone,     // 404/410: the subscription is dead, expire it at once
     failed,   // 413, other 4xx (not 429), expired TTL, attempts used up
-    retry,    // 429, 5xx, status 0 (transport error, timeout): try again
+    retry,    // 406 (WNS throttling), 429, 5xx, status 0 (transport
+              // error, timeout): try again
 };
 
 const char* outcome_name(Outcome o) noexcept;
@@ -98,6 +99,28 @@ Decision decide(const RetryPolicy& policy, unsigned status,
                 std::string_view retry_after, unsigned attempts,
                 std::int64_t original_ttl, std::int64_t waited,
                 std::int64_t now, const RandomSource& random);
+
+// What decide() reads of an answer beyond its status.
+struct Answer {
+    unsigned status = 0;
+    std::string_view retry_after;   // raw Retry-After, empty when absent
+    std::string_view body;          // the first bytes of the body
+};
+
+// Mozilla autopush's errno for "retry immediately" in a 503 body
+// ({"code":503,"errno":202,...}); errno 201 means back off as usual.
+constexpr long autopush_retry_now = 202;
+
+// decide() with what push services say beyond the status:
+//   406 (WNS throttling) is retried like 429, Retry-After honoured;
+//   503 with autopush errno 202 is retried at once (no backoff; still an
+//   attempt, and a Retry-After still wins), errno 201 backs off;
+//   401 and 403 (Apple BadJwtToken, VapidPkHashMismatch; FCM) fail, with
+//   the reason "credentials refused".
+Decision decide(const RetryPolicy& policy, const Answer& answer,
+                unsigned attempts, std::int64_t original_ttl,
+                std::int64_t waited, std::int64_t now,
+                const RandomSource& random);
 
 } // namespace webpush::sender
 

@@ -203,6 +203,20 @@ run(async (t) => {
                'a second group is a second POST with the same browser'
                + ' subscription');
 
+        const minted = await attempt({group: {name: 'vip', identifier: '9'},
+                                      token: '4102444800.minted-by-the-site',
+                                      apiBase: API});
+        reqs = api.take();
+        t.same(reqs.map((q) => [q.body.data.attributes.group,
+                                q.body.data.attributes.token]),
+               [[{name: 'vip', identifier: '9'},
+                 '4102444800.minted-by-the-site']],
+               'subscribe({token}) passes the token as attributes.token');
+        t.same(await page.evaluate(() => WebPush.unsubscribe({
+            group: {name: 'vip', identifier: '9'}})), [minted.uuid],
+               '... and that subscription is deleted like any other');
+        api.take();
+
         t.same(await page.evaluate(() => WebPush.unsubscribe({
             group: {name: 'offers'}})), [other.uuid],
                'unsubscribe({group}) deletes that group only');

@@ -43,6 +43,14 @@
 //   untilclose    201 without Content-Length, the body ends with the
 //                 connection
 //   continue      100 Continue, then 201 (and close)
+//   badtext       400, X-WNS-Error-Description "caf\xE9 ESC[31mred BEL"
+//                 (not UTF-8, control bytes)
+//   poison        400, X-WNS-Error-Description: poison
+//   throttle[-N]  406 + Retry-After: 1 (WNS throttling), then 201
+//   busynow[-N]   503, JSON errno 202 (autopush: retry now), then 201
+//   busy[-N]      503, JSON errno 201 (autopush: back off), then 201
+//   pkmismatch    403 {"reason":"VapidPkHashMismatch"} (Apple)
+//   fcmdenied     403, a text body (FCM)
 // Before any scenario the request is validated as a push service would:
 // POST; TTL present and a non-negative integer; Content-Type
 // application/octet-stream; Content-Length equal to the body; Urgency
@@ -393,6 +401,43 @@ function scenario(req, res, rec) {
     case 'badjwt':
         return answer(res, rec, 403, { 'Content-Type': 'application/json' },
                       '{"reason":"BadJwtToken"}');
+    case 'badtext':
+        /* an error text that is not UTF-8 (Latin-1 e-acute), with an
+           escape sequence and a bell; raw: Node refuses control bytes */
+        rec.outcome = '400';
+        return raw(sock, [Buffer.from('HTTP/1.1 400 Bad Request\r\n'
+                                      + 'X-WNS-Error-Description: caf\xe9 '
+                                      + '\x1b[31mred\x07\r\n'
+                                      + 'Content-Length: 0\r\n'
+                                      + 'Connection: close\r\n\r\n',
+                                      'latin1')],
+                   10, () => sock.end());
+    case 'poison':
+        return answer(res, rec, 400,
+                      { 'X-WNS-Error-Description': 'poison' }, 'bad\n');
+    case 'throttle':
+        /* WNS (Edge) throttles with 406 */
+        if (faulty) {
+            return answer(res, rec, 406, { 'Retry-After': '1' }, '');
+        }
+        return answer(res, rec, 201, created);
+    case 'busynow':
+    case 'busy':
+        /* autopush: errno 202 "retry immediately", 201 "back off" */
+        if (faulty) {
+            return answer(res, rec, 503, { 'Content-Type': 'application/json' },
+                          JSON.stringify({ code: 503, error: 'Service Unavailable',
+                                           errno: name === 'busynow' ? 202 : 201,
+                                           message: 'try again' }));
+        }
+        return answer(res, rec, 201, created);
+    case 'pkmismatch':
+        return answer(res, rec, 403, { 'Content-Type': 'application/json' },
+                      '{"reason":"VapidPkHashMismatch"}');
+    case 'fcmdenied':
+        return answer(res, rec, 403, { 'Content-Type': 'text/plain' },
+                      'the key in the authorization header does not correspond'
+                      + ' to the sender ID used to subscribe this user.\n');
     case 'ratelimit':
         if (n <= (arg || 0)) {
             return answer(res, rec, 429, { 'Retry-After': '1' }, 'slow down\n');

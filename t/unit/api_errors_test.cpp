@@ -35,6 +35,8 @@ TEST(ApiErrors, TableStatusesAndMessages)
          "exists."},
         {ErrorCode::LocaleNotFound, "5009", 400,
          "Provided locale not found."},
+        {ErrorCode::NotAllowedToSubscribe, "5010", 403,
+         "Not allowed to subscribe to this push notification group."},
         {ErrorCode::WrongRequestBody, "5400", 400, "Wrong request body."},
     };
     for (const Row& r : rows) {

@@ -217,6 +217,25 @@ TEST(ApiSubscriptionRequest, BrowserShape)
     EXPECT_EQ(json_compact(q.payload.get()), good_payload());
 }
 
+TEST(ApiSubscriptionRequest, TokenIsReadNotRequired)
+{
+    FakeKeys keys;
+    SubscriptionRules rules;
+    rules.key_check = keys.fn();
+    SubscriptionValidation r = subscription(
+        sub_attrs(good_payload(), ",\"token\":\"1.abc\""), rules);
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_EQ(r.request.token, "1.abc");
+
+    r = subscription(sub_attrs(good_payload(), ",\"token\":null"), rules);
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_FALSE(r.request.token.has_value());
+
+    r = subscription(sub_attrs(good_payload()), rules);
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_FALSE(r.request.token.has_value());
+}
+
 TEST(ApiSubscriptionRequest, PublicKeyAuthTokenShapeAndAesgcm)
 {
     std::string payload = std::string("{\"endpoint\":\"https://web.push.apple"
@@ -260,6 +279,8 @@ TEST(ApiSubscriptionRequest, MissingFieldsAre400Not500)
           "7},\"payload\":" + p + "}",
           "{\"providerName\":\"p\",\"group\":{\"name\":\"g\"},"
           "\"localeName\":[],\"payload\":" + p + "}",
+          "{\"providerName\":\"p\",\"group\":{\"name\":\"g\"},"
+          "\"token\":123,\"payload\":" + p + "}",
           std::string("{}")}) {
         SubscriptionValidation r = subscription(attrs);
         EXPECT_FALSE(r.usable) << attrs;

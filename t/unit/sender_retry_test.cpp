@@ -177,7 +177,7 @@ TEST(SenderRetryClassify, Table)
         {299, Outcome::sent},   {404, Outcome::gone},
         {410, Outcome::gone},   {400, Outcome::failed},
         {401, Outcome::failed}, {403, Outcome::failed},
-        {405, Outcome::failed}, {406, Outcome::failed},
+        {405, Outcome::failed}, {406, Outcome::retry},
         {413, Outcome::failed}, {499, Outcome::failed},
         {429, Outcome::retry},  {500, Outcome::retry},
         {502, Outcome::retry},  {503, Outcome::retry},
@@ -389,4 +389,72 @@ TEST(SenderRetryDecide, TtlRoundsUp)
     EXPECT_EQ(d.outcome, Outcome::retry);
     EXPECT_EQ(d.delay_ms, 1500);
     EXPECT_EQ(d.ttl, 9);
+}
+
+// issue 12 §6: what push services really answer
+
+TEST(DecideAnswer, WnsThrottling406IsRetriedWithRetryAfter)
+{
+    RetryPolicy p;
+    Answer a;
+    a.status = 406;
+    a.retry_after = "30";
+    Decision d = decide(p, a, 1, 3600, 0, k2024, fixed(0, 1));
+    EXPECT_EQ(d.outcome, Outcome::retry);
+    EXPECT_EQ(d.delay_ms, 30000);
+    EXPECT_STREQ(d.reason, "rate limited");
+    EXPECT_EQ(classify(406), Outcome::retry);
+}
+
+TEST(DecideAnswer, AutopushErrno202RetriesAtOnce)
+{
+    RetryPolicy p;
+    Answer a;
+    a.status = 503;
+    a.body = R"({"code":503,"errno":202,"error":"Service Unavailable"})";
+    Decision d = decide(p, a, 2, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::retry);
+    EXPECT_EQ(d.delay_ms, 0);
+    EXPECT_STREQ(d.reason, "server busy, retry now");
+
+    // still an attempt
+    d = decide(p, a, 5, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::failed);
+
+    // a Retry-After still wins
+    a.retry_after = "3";
+    d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.delay_ms, 3000);
+}
+
+TEST(DecideAnswer, AutopushErrno201BacksOff)
+{
+    RetryPolicy p;
+    Answer a;
+    a.status = 503;
+    a.body = R"({"code":503,"errno":201})";
+    Decision d = decide(p, a, 2, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::retry);
+    EXPECT_EQ(d.delay_ms, 2000);
+    EXPECT_STREQ(d.reason, "server error");
+
+    // errno 202 only counts on a 503
+    a.status = 500;
+    a.body = R"({"errno":202})";
+    d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.delay_ms, 1000);
+}
+
+TEST(DecideAnswer, RefusedCredentialsFail)
+{
+    RetryPolicy p;
+    Answer a;
+    a.status = 403;
+    a.body = R"({"reason":"BadJwtToken"})";
+    Decision d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::failed);
+    EXPECT_STREQ(d.reason, "credentials refused");
+    a.status = 401;
+    EXPECT_EQ(decide(p, a, 1, 3600, 0, k2024, fixed(1, 1)).outcome,
+              Outcome::failed);
 }
