@@ -11,9 +11,8 @@
 # tests reach their mocks: must keep working, by literal and by a name
 # resolving to it).
 #
-# A refused delivery is a permanent failure for the HTTP client
-# (PushResponse::permanent); how many attempts it gets is the sender's
-# decision (webpush_max_attempts 2 here bounds it either way).
+# A refused delivery is a permanent failure (PushResponse::permanent): the
+# sender does not try it again, although webpush_max_attempts is 2.
 
 use strict;
 use warnings;
@@ -78,15 +77,15 @@ POST /api/push-notifications
 --- error_code: 201
 --- eventually: 20
 --- sql
-SELECT fk_push_notification_subscription, state, last_status,
+SELECT fk_push_notification_subscription, state, attempts, last_status,
        coalesce(last_error, '')
 FROM webpush_delivery ORDER BY 1
 --- sql_result
-1|failed|0|no answer: address refused: "a.rebind.test" resolved to 127.0.0.1, loopback (127.0.0.0/8), which is not globally reachable
-2|failed|0|no answer: address refused: "meta.rebind.test" resolved to 169.254.169.254, link-local (169.254.0.0/16), which is not globally reachable
-3|failed|0|no answer: address refused: "lan.rebind.test" resolved to 10.0.0.1, private-use (10.0.0.0/8), which is not globally reachable (and 1 more address refused too)
-4|sent|201|
-5|sent|201|
+1|failed|1|0|no answer: address refused: "a.rebind.test" resolved to 127.0.0.1, loopback (127.0.0.0/8), which is not globally reachable
+2|failed|1|0|no answer: address refused: "meta.rebind.test" resolved to 169.254.169.254, link-local (169.254.0.0/16), which is not globally reachable
+3|failed|1|0|no answer: address refused: "lan.rebind.test" resolved to 10.0.0.1, private-use (10.0.0.0/8), which is not globally reachable (and 1 more address refused too)
+4|sent|1|201|
+5|sent|1|201|
 --- check
 # the mock on port A got nothing; the one named by the literal got both
 node $TEST_TOP/t/node/mock-push.js log $TEST_PORT_A --fields path | wc -l

@@ -45,7 +45,6 @@
  */
 
 #include "glue/ngx_webpush_glue.hpp"
-#include "ngx_webpush_objects.hpp"
 #include "sender/address_policy.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "util/lru.hpp"
@@ -565,19 +564,9 @@ Impl::Impl(const HttpClientConfig &conf)
     : conf_(conf), log_(conf.log ? conf.log : ngx_cycle->log),
       deliver_ev_(log_, "push callbacks", [this]() { deliver(); })
 {
-    const api::PushHosts *hosts = conf.push_hosts;
-
-    if (hosts == nullptr) {
-        MainConf *mcf = main_conf(const_cast<ngx_cycle_t *>(ngx_cycle));
-
-        if (mcf != nullptr && mcf->objects != nullptr) {
-            hosts = &mcf->objects->subscription_rules.push_hosts;
-        }
-    }
-
     /* none: only globally reachable addresses */
-    if (hosts != nullptr) {
-        policy_ = AddressPolicy(*hosts);
+    if (conf.push_hosts != nullptr) {
+        policy_ = AddressPolicy(*conf.push_hosts);
     }
 
     /* read once: the pointer need not outlive the constructor */

@@ -165,9 +165,8 @@ struct HttpClientConfig {
 
     /*
      * Its IP-literal patterns may name addresses that are not globally
-     * reachable (address_policy.hpp).  nullptr: the webpush_push_hosts of
-     * the module's configuration in ngx_cycle.  Read when the client is
-     * made; must outlive it otherwise.
+     * reachable (address_policy.hpp).  nullptr: only globally reachable
+     * addresses.  Read when the client is made.
      */
     const api::PushHosts  *push_hosts = nullptr;
 };

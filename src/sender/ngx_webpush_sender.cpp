@@ -306,6 +306,7 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     hc.verify = mcf->ssl_verify != 0;
     hc.timeout = mcf->timeout;
     hc.keepalive = mcf->keepalive;
+    hc.push_hosts = &mcf->objects->subscription_rules.push_hosts;
 
     http_ = std::make_unique<HttpClient>(hc);
 
@@ -860,6 +861,13 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
 
     Decision decision = decide(policy_, answer, d.attempts, d.ttl, waited,
                                now / 1000, random_);
+
+    /* sending again cannot help: the push service's address is refused */
+    if (r.permanent && decision.outcome == Outcome::retry) {
+        decision.outcome = Outcome::failed;
+        decision.delay_ms = 0;
+        decision.reason = "not retried";
+    }
 
     std::optional<std::string> error;
 
