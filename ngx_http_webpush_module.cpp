@@ -20,6 +20,7 @@
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
+#include "status/ngx_webpush_status.hpp"
 
 #include <libpq-fe.h>
 
@@ -537,7 +538,7 @@ try {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    api::PushHosts hosts;
+    sender::PushHosts hosts;
     auto *value = static_cast<ngx_str_t *>(mcf->push_hosts->elts);
 
     for (ngx_uint_t i = 0; i < mcf->push_hosts->nelts; i++) {
@@ -591,7 +592,7 @@ build_rules(ngx_conf_t *cf, MainConf *mcf)
     api::SubscriptionRules &rules = objects->subscription_rules;
 
     rules.push_hosts = objects->push_hosts ? *objects->push_hosts
-                                           : api::PushHosts::defaults();
+                                           : sender::PushHosts::defaults();
     rules.groups = to_strings(mcf->groups);
     rules.locales = to_strings(mcf->locales);
     rules.key_check = [](std::string_view p256dh, std::string_view auth,
@@ -622,7 +623,8 @@ set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
 
     auto *clcf = static_cast<ngx_http_core_loc_conf_t *>(
                     ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module));
-    clcf->handler = content_handler;
+    clcf->handler = lcf->handler == handler_status ? status::content_handler
+                                                   : content_handler;
 
     auto *mcf = static_cast<MainConf *>(
                ngx_http_conf_get_module_main_conf(cf, ngx_http_webpush_module));
@@ -958,7 +960,8 @@ try {
 
         } else {
             w.sender = std::make_unique<sender::Sender>(
-                           cycle, mcf, w.pool.get(), w.queue.get());
+                           cycle, mcf, w.pool.get(), w.queue.get(),
+                           mcf->objects->subscription_rules.push_hosts);
 
             sender::Sender *s = w.sender.get();
             w.pool->listen("webpush", [s]() { s->wake(); });

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 #include "fuzz_common.hpp"
 #include "sender/address_policy.hpp"
 
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
         start = nl + 1;
     }
 
-    webpush::api::PushHosts hosts;
+    webpush::sender::PushHosts hosts;
     std::string reason;
     for (std::size_t i = 1; i < lines.size(); i++) {
         reason.clear();

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 #include "fuzz_common.hpp"
 
-using namespace webpush::api;
+using namespace webpush::sender;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 #include "crypto/ece.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/vapid.hpp"
@@ -37,10 +37,10 @@ const crypto::VapidKey& vapid_key()
     return key;
 }
 
-const api::PushHosts& hosts()
+const sender::PushHosts& hosts()
 {
-    static const api::PushHosts h = [] {
-        api::PushHosts x = api::PushHosts::defaults();
+    static const sender::PushHosts h = [] {
+        sender::PushHosts x = sender::PushHosts::defaults();
         std::string reason;
         x.add("http://127.0.0.1:9999", reason);
         x.add("push.example", reason);

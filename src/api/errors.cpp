@@ -2,9 +2,12 @@
 
 #include <cstdlib>
 
-#include "api/json.hpp"
+#include "util/json.hpp"
 
 namespace webpush::api {
+
+// the jansson helpers (util/json.hpp) are the API's vocabulary
+using namespace webpush::util;
 
 const char* const kMessageWrongRequestBody = "Wrong request body.";
 const char* const kMessageInvalidPayloadStructure =

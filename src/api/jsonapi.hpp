@@ -13,9 +13,12 @@
 #include <vector>
 
 #include "api/errors.hpp"
-#include "api/json.hpp"
+#include "util/json.hpp"
 
 namespace webpush::api {
+
+// the jansson helpers (util/json.hpp) are the API's vocabulary
+using namespace webpush::util;
 
 inline constexpr std::string_view kTypeProviders =
     "push-notification-providers";

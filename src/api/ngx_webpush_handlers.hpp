@@ -9,7 +9,7 @@
 
 namespace webpush {
 
-/* the content handler of every webpush location; dispatches on LocConf */
+/* the content handler of the API's locations; dispatches on LocConf */
 ngx_int_t content_handler(ngx_http_request_t *r) noexcept;
 
 } // namespace webpush

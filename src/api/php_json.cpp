@@ -7,9 +7,12 @@
 
 #include <openssl/evp.h>
 
-#include "api/json.hpp"
+#include "util/json.hpp"
 
 namespace webpush::api {
+
+// the jansson helpers (util/json.hpp) are the API's vocabulary
+using namespace webpush::util;
 
 namespace {
 

@@ -21,11 +21,14 @@
 #include <vector>
 
 #include "api/errors.hpp"
-#include "api/json.hpp"
+#include "util/json.hpp"
 #include "api/jsonapi.hpp"
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 
 namespace webpush::api {
+
+// the jansson helpers (util/json.hpp) are the API's vocabulary
+using namespace webpush::util;
 
 // ---- providers -------------------------------------------------------------
 
@@ -59,7 +62,7 @@ using KeyCheck = std::function<bool(std::string_view p256dh,
                                     std::string& reason)>;
 
 struct SubscriptionRules {
-    PushHosts push_hosts = PushHosts::defaults(); // webpush_push_hosts
+    sender::PushHosts push_hosts = sender::PushHosts::defaults(); // webpush_push_hosts
     std::vector<std::string> groups;   // webpush_groups; empty = any
     std::vector<std::string> locales;  // webpush_locales; empty = any
     KeyCheck key_check;                // empty: no cryptographic check
@@ -84,7 +87,7 @@ struct SubscriptionRequest {
     // Extracted from the payload for the sender; valid only when the
     // payload passed (no 5400 about it).
     std::string endpoint;
-    std::optional<PushEndpoint> push_endpoint;
+    std::optional<sender::PushEndpoint> push_endpoint;
     std::string p256dh;
     std::string auth;
     ContentEncoding content_encoding = ContentEncoding::Aes128gcm;

@@ -1,6 +1,6 @@
 #include "sender/address_policy.hpp"
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 
 #include <arpa/inet.h>
 
@@ -197,9 +197,9 @@ const char* special_purpose(const IpAddress& a) noexcept
     return nullptr;
 }
 
-AddressPolicy::AddressPolicy(const api::PushHosts& hosts)
+AddressPolicy::AddressPolicy(const sender::PushHosts& hosts)
 {
-    for (const api::PushHostPattern& p : hosts.patterns()) {
+    for (const sender::PushHostPattern& p : hosts.patterns()) {
         if (!p.ip_literal || p.wildcard) {
             continue;
         }

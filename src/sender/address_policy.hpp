@@ -46,11 +46,9 @@
 #include <string_view>
 #include <vector>
 
-namespace webpush::api {
-class PushHosts;
-}
-
 namespace webpush::sender {
+
+class PushHosts;
 
 struct IpAddress {
     bool v6 = false;
@@ -88,7 +86,7 @@ public:
     AddressPolicy() = default;
 
     // ... except those that an IP-literal pattern of hosts names.
-    explicit AddressPolicy(const api::PushHosts& hosts);
+    explicit AddressPolicy(const sender::PushHosts& hosts);
 
     // Allows a not globally reachable address for https on port (0: 443)
     // and, with allow_http, plain http on port (0: 80), as the pattern

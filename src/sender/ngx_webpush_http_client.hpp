@@ -79,11 +79,9 @@
 #include <vector>
 
 
-namespace webpush::api {
-class PushHosts;
-}
-
 namespace webpush::sender {
+
+class PushHosts;
 
 struct PushTarget {
     bool          tls = true;
@@ -168,7 +166,7 @@ struct HttpClientConfig {
      * reachable (address_policy.hpp).  nullptr: only globally reachable
      * addresses.  Read when the client is made.
      */
-    const api::PushHosts  *push_hosts = nullptr;
+    const sender::PushHosts  *push_hosts = nullptr;
 };
 
 

@@ -3,7 +3,6 @@
  */
 
 #include "ngx_webpush_conf.hpp"
-#include "ngx_webpush_objects.hpp"
 
 #include "crypto/ece.hpp"
 #include "crypto/vapid.hpp"
@@ -12,6 +11,7 @@
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
+#include "sender/push_hosts.hpp"
 #include "sender/log_limit.hpp"
 #include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"
@@ -190,7 +190,7 @@ ends_with(std::string_view s, std::string_view suffix)
 class Sender::Impl {
 public:
     Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
-         queue::Queue *queue);
+         queue::Queue *queue, const PushHosts &push_hosts);
     ~Impl();
 
     void start();
@@ -229,6 +229,7 @@ private:
     MainConf                         *mcf_;
     db::Pool                         *pool_;
     queue::Queue                     *queue_;
+    const PushHosts                  &push_hosts_;
     std::optional<crypto::Encryptor>  encryptor_;
     std::optional<crypto::VapidCache> vapid_;
     std::unique_ptr<HttpClient>       http_;
@@ -273,8 +274,9 @@ private:
 
 
 Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
-    queue::Queue *queue)
+    queue::Queue *queue, const PushHosts &push_hosts)
     : log_(cycle->log), mcf_(mcf), pool_(pool), queue_(queue),
+      push_hosts_(push_hosts),
       tick_(cycle->log, "sender tick", [this]() { on_tick(); }),
       turn_(cycle->log, "sender turn", [this]() { on_turn(); })
 {
@@ -306,7 +308,7 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     hc.verify = mcf->ssl_verify != 0;
     hc.timeout = mcf->timeout;
     hc.keepalive = mcf->keepalive;
-    hc.push_hosts = &mcf->objects->subscription_rules.push_hosts;
+    hc.push_hosts = &push_hosts_;
 
     http_ = std::make_unique<HttpClient>(hc);
 
@@ -746,7 +748,7 @@ Sender::Impl::send(queue::Delivery &&d)
 
     /* checked again: rows written by others never met the allow-list */
     std::string reason;
-    auto endpoint = mcf_->objects->subscription_rules.push_hosts.match(
+    auto endpoint = push_hosts_.match(
                         d.endpoint, reason);
 
     if (!endpoint) {
@@ -1193,8 +1195,8 @@ Sender::Impl::stats() const
 /* Sender ----------------------------------------------------------------- */
 
 Sender::Sender(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
-    queue::Queue *queue)
-    : impl_(std::make_unique<Impl>(cycle, mcf, pool, queue))
+    queue::Queue *queue, const PushHosts &push_hosts)
+    : impl_(std::make_unique<Impl>(cycle, mcf, pool, queue, push_hosts))
 {
 }
 

@@ -56,6 +56,9 @@ class Queue;
 
 namespace sender {
 
+class PushHosts;
+
+
 /* outcomes per push-service origin, this worker's */
 struct OriginStats {
     uint64_t    sent;
@@ -87,8 +90,9 @@ struct SenderStats {
 
 class Sender {
 public:
+    /* push_hosts: webpush_push_hosts, as long as the sender lives */
     Sender(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
-           queue::Queue *queue);
+           queue::Queue *queue, const PushHosts &push_hosts);
     ~Sender();
 
     Sender(const Sender &) = delete;

@@ -2,7 +2,7 @@
 
 #include "sender/stored.hpp"
 
-#include "api/json.hpp"
+#include "util/json.hpp"
 
 namespace webpush::sender {
 
@@ -20,7 +20,7 @@ std::optional<StoredSubscription> parse_stored_subscription(
     std::string_view json, std::string& reason)
 {
     json_error_t error;
-    api::JsonPtr root(json_loadb(json.data(), json.size(), 0, &error));
+    util::JsonPtr root(json_loadb(json.data(), json.size(), 0, &error));
 
     if (!root || !json_is_object(root.get())) {
         reason = "the stored subscription is not a JSON object";

@@ -1,9 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "api/json.hpp"
+#include "util/json.hpp"
 #include "api/php_json.hpp"
 
 using namespace webpush::api;
+using namespace webpush::util;
 
 namespace {
 

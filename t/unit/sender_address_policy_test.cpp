@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 #include "sender/address_policy.hpp"
 
 using namespace webpush::sender;
@@ -192,7 +192,7 @@ TEST(AddressPolicy, RefusesUnlessAPatternNamesTheLiteral)
     EXPECT_STREQ(none.refusal(ip("10.1.2.3"), false, 80),
                  "private-use (10.0.0.0/8)");
 
-    webpush::api::PushHosts hosts;
+    webpush::sender::PushHosts hosts;
     std::string reason;
     for (const char* p : {"http://127.0.0.1:8080", "10.0.0.7",
                           "[fd00::7]:8443", "*.rebind.test",

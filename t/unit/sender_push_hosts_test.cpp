@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 
-using namespace webpush::api;
+using namespace webpush::sender;
 
 namespace {
 

@@ -1,8 +1,8 @@
-#include "api/push_hosts.hpp"
+#include "sender/push_hosts.hpp"
 
 #include <cstddef>
 
-namespace webpush::api {
+namespace webpush::sender {
 
 namespace {
 
@@ -397,4 +397,4 @@ std::optional<PushEndpoint> PushHosts::match(std::string_view url,
     }
 }
 
-}  // namespace webpush::api
+}  // namespace webpush::sender

@@ -1,8 +1,9 @@
-// Small RAII and string helpers around jansson shared by the JSON:API code.
+// Small RAII and string helpers around jansson, shared by the JSON:API code
+// and the sender.
 // No nginx headers: this is compiled into the unit tests as well.
 
-#ifndef WEBPUSH_API_JSON_HPP
-#define WEBPUSH_API_JSON_HPP
+#ifndef WEBPUSH_UTIL_JSON_HPP
+#define WEBPUSH_UTIL_JSON_HPP
 
 #include <cstddef>
 #include <memory>
@@ -11,7 +12,7 @@
 
 #include <jansson.h>
 
-namespace webpush::api {
+namespace webpush::util {
 
 struct JsonDeleter {
     void operator()(json_t* j) const noexcept { json_decref(j); }
@@ -48,6 +49,6 @@ std::size_t utf8_decode(std::string_view s, std::size_t i,
 // escaped). Empty string when jansson fails (out of memory).
 std::string json_compact(const json_t* j);
 
-}  // namespace webpush::api
+}  // namespace webpush::util
 
 #endif

@@ -1,8 +1,8 @@
-#include "api/json.hpp"
+#include "util/json.hpp"
 
 #include <cstdlib>
 
-namespace webpush::api {
+namespace webpush::util {
 
 JsonPtr json_share(json_t* j) noexcept
 {
@@ -123,4 +123,4 @@ std::string json_compact(const json_t* j)
     return out;
 }
 
-}  // namespace webpush::api
+}  // namespace webpush::util
