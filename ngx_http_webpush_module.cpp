@@ -370,21 +370,7 @@ try {
     }
 
     /* a signing key others can read is a key others can sign with */
-    ngx_file_info_t fi;
-
-    if (ngx_file_info(mcf->vapid_key_file.data, &fi) != NGX_FILE_ERROR
-        && (ngx_file_access(&fi) & 0077) != 0)
-    {
-        /* nginx's formats have no octal */
-        char mode[8];
-        std::snprintf(mode, sizeof(mode), "%03o",
-                      static_cast<unsigned>(ngx_file_access(&fi)));
-
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"%V\" \"%V\" is accessible by other users "
-                           "(mode %s), it should be 0600 or 0400",
-                           &cmd->name, &value[1], mode);
-    }
+    glue::warn_if_others_can_read(cf, &cmd->name, &mcf->vapid_key_file);
 
     /* the key lives as long as the configuration it belongs to */
     mcf->vapid_key = glue::pool_new<crypto::VapidKey>(cf->pool,

@@ -179,21 +179,7 @@ set_subscription_token_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     /* a secret others can read is a token others can mint */
-    ngx_file_info_t fi;
-
-    if (ngx_file_info(file.data, &fi) != NGX_FILE_ERROR
-        && (ngx_file_access(&fi) & 0077) != 0)
-    {
-        /* nginx's formats have no octal */
-        char mode[8];
-        std::snprintf(mode, sizeof(mode), "%03o",
-                      static_cast<unsigned>(ngx_file_access(&fi)));
-
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "\"%V\" \"%V\" is accessible by other users "
-                           "(mode %s), it should be 0600 or 0400",
-                           &cmd->name, &file, mode);
-    }
+    glue::warn_if_others_can_read(cf, &cmd->name, &file);
 
     lcf->token_secret = *secret;
 

@@ -595,66 +595,6 @@ LANGUAGE sql AS $fn$
            c.fk_push_notification_subscription
 $fn$;
 
--- Writes a batch of outcomes back: sent (plus the reference's delivery
--- log row), failed, gone (the subscription expires at once and its other
--- waiting deliveries are dropped), retry (ready again after p_delay ms) or
--- release (claimed but never sent: ready again, the attempt not counted).
--- Only rows still 'sending' change: a lapsed lease claimed again by
--- someone else is not overwritten twice.
-CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
-    p_statuses integer[], p_errors text[], p_delays integer[])
-RETURNS integer
-LANGUAGE sql AS $fn$
-    WITH r AS (
-        SELECT * FROM unnest(p_ids, p_outcomes, p_statuses, p_errors,
-                             p_delays) AS r(id, outcome, status, error, delay)
-    ), done AS (
-        UPDATE webpush_delivery d
-        SET state = CASE WHEN r.outcome IN ('retry', 'release') THEN 'ready'
-                         ELSE r.outcome END,
-            attempts = CASE r.outcome
-                WHEN 'release' THEN d.attempts - 1 ELSE d.attempts END,
-            next_attempt_at = CASE
-                WHEN r.outcome IN ('retry', 'release')
-                    THEN now() + r.delay * interval '1 millisecond'
-                ELSE d.next_attempt_at END,
-            lease_until = NULL, last_status = r.status, last_error = r.error,
-            updated_at = now()
-        FROM r
-        WHERE d.id = r.id AND d.state = 'sending'
-        RETURNING d.fk_push_notification AS nid,
-                  d.fk_push_notification_subscription AS sid, r.outcome
-    ), logged AS (
-        INSERT INTO spy_push_notification_subscription_delivery_log
-            (id_push_notification_subscription_delivery_log,
-             fk_push_notification, fk_push_notification_subscription,
-             created_at, updated_at)
-        SELECT nextval(
-                   'id_push_notification_subscription_delivery_log_pk_seq'),
-               done.nid, done.sid, now() AT TIME ZONE 'UTC',
-               now() AT TIME ZONE 'UTC'
-        FROM done WHERE done.outcome = 'sent'
-        ON CONFLICT DO NOTHING
-        RETURNING 1
-    ), expired AS (
-        UPDATE spy_push_notification_subscription s
-        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
-            updated_at = now() AT TIME ZONE 'UTC'
-        WHERE s.id_push_notification_subscription IN
-            (SELECT done.sid FROM done WHERE done.outcome = 'gone')
-        RETURNING 1
-    ), dropped AS (
-        UPDATE webpush_delivery d
-        SET state = 'gone', updated_at = now()
-        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
-            (SELECT done.sid FROM done WHERE done.outcome = 'gone')
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM done)::integer
-           + 0 * ((SELECT count(*) FROM logged) + (SELECT count(*) FROM expired)
-                  + (SELECT count(*) FROM dropped))::integer
-$fn$;
-
 INSERT INTO webpush_schema_version (version) VALUES (1), (2), (3)
     ON CONFLICT (version) DO NOTHING;
 
@@ -674,10 +614,14 @@ CREATE TABLE IF NOT EXISTS webpush_subscription_state (
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 
--- webpush_complete() of version 3 plus p_unreachable (per outcome: the
+-- Writes a batch of outcomes back: sent (plus the reference's delivery
+-- log row), failed, gone (the subscription expires at once and its other
+-- waiting deliveries are dropped), retry (ready again after p_delay ms) or
+-- release (claimed but never sent: ready again, the attempt not counted).
+-- Only rows still 'sending' change: a lapsed lease claimed again by
+-- someone else is not overwritten twice.  p_unreachable (per outcome: the
 -- delivery failed for good because its endpoint is unreachable) and
--- p_unreachable_limit.  The five-argument form stays for modules of
--- version 3 on this database and counts nothing.
+-- p_unreachable_limit count toward expiring an unreachable subscription.
 CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
     p_statuses integer[], p_errors text[], p_delays integer[],
     p_unreachable boolean[], p_unreachable_limit integer)
@@ -760,6 +704,17 @@ LANGUAGE sql AS $fn$
                   + (SELECT count(*) FROM dropped)
                   + (SELECT count(*) FROM answered)
                   + (SELECT count(*) FROM counted))::integer
+$fn$;
+
+-- The five-argument form of version 3, for modules of that version on this
+-- database during a rolling upgrade: the same write-back, counting nothing
+-- as unreachable.
+CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
+    p_statuses integer[], p_errors text[], p_delays integer[])
+RETURNS integer
+LANGUAGE sql AS $fn$
+    SELECT webpush_complete(p_ids, p_outcomes, p_statuses, p_errors,
+                            p_delays, '{}'::boolean[], 0)
 $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (4)

@@ -4,6 +4,8 @@
 
 #include "glue/ngx_webpush_glue.hpp"
 
+#include <cstdio>
+
 
 namespace webpush::glue {
 
@@ -229,6 +231,32 @@ RequestHold::release() noexcept
     if (r != nullptr) {
         r->main->count--;
     }
+}
+
+
+/* configuration ---------------------------------------------------------- */
+
+void
+warn_if_others_can_read(ngx_conf_t *cf, const ngx_str_t *directive,
+    const ngx_str_t *file) noexcept
+{
+    ngx_file_info_t fi;
+
+    if (ngx_file_info(file->data, &fi) == NGX_FILE_ERROR
+        || (ngx_file_access(&fi) & 0077) == 0)
+    {
+        return;
+    }
+
+    /* nginx's formats have no octal */
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%03o",
+                  static_cast<unsigned>(ngx_file_access(&fi)));
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                       "\"%V\" \"%V\" is accessible by other users "
+                       "(mode %s), it should be 0600 or 0400",
+                       directive, file, mode);
 }
 
 

@@ -174,6 +174,14 @@ private:
 };
 
 
+/*
+ * At configuration time: a [warn] naming the directive when others than
+ * its owner may read the file (a key or secret others can read is one
+ * they can use).
+ */
+void warn_if_others_can_read(ngx_conf_t *cf, const ngx_str_t *directive,
+    const ngx_str_t *file) noexcept;
+
 /* the http{} block's resolver (nullptr if none), and its timeout */
 ngx_resolver_t *http_resolver(ngx_cycle_t *cycle, ngx_msec_t *timeout)
     noexcept;
