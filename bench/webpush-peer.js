@@ -8,9 +8,11 @@
 //                   [--concurrency 128] [--payload JSON] [--encoding aes128gcm]
 //
 // FILE holds one subscription JSON per line ({endpoint, keys:{p256dh,
-// auth}}), https endpoints (web-push speaks nothing else).  Prints one JSON line: {"sent":N,"failed":N,"seconds":S,
-// "per_second":R}.  web-push signs a VAPID JWT for every request (it has
-// no cache); that is part of what is measured, as its users experience.
+// auth}}), https endpoints (web-push speaks nothing else).  Prints one
+// JSON line: {"sent":N,"failed":N,"seconds":S,"per_second":R,
+// "cpu_seconds":C} (C: this process, user + system, while sending).
+// web-push signs a VAPID JWT for every request (it has no cache); that is
+// part of what is measured, as its users experience.
 
 'use strict';
 
@@ -54,6 +56,7 @@ async function main() {
     let sent = 0;
     let failed = 0;
     const started = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
 
     async function lane() {
         while (next < subscriptions.length) {
@@ -80,9 +83,11 @@ async function main() {
     await Promise.all(Array.from({ length: concurrency }, lane));
 
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const used = process.cpuUsage(cpu);
     process.stdout.write(JSON.stringify({
         sent, failed, seconds: Number(seconds.toFixed(3)),
         per_second: Math.round(sent / seconds),
+        cpu_seconds: Number(((used.user + used.system) / 1e6).toFixed(2)),
     }) + '\n');
 
     agent.destroy();

@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+// A push service with a configurable answer delay, over TLS, speaking
+// HTTP/2 and HTTP/1.1 (ALPN h2 and http/1.1, node's built-in http2 module
+// with allowHTTP1): the latency benchmark (bench/latency) and the HTTP/2
+// tests.  It counts requests, streams and connections per protocol and
+// answers each push after DELAY ms (a timer per request: nothing blocks).
+// It does not decrypt (mock-push.js does that): it checks only that a
+// request looks like a push (POST, TTL, Content-Encoding, Authorization,
+// a body), answering 400 otherwise, so that it stays cheap at 10k/s.
+//
+//   mock-push-h2.js --port P --tls CERT,KEY [--host 127.0.0.1]
+//                   [--delay MS] [--max-streams N] [--goaway-after K]
+//                   [--refuse-every M] [--no-h2] [--pidfile F]
+//       serves until killed; with --pidfile it detaches, writes the pid of
+//       the server to F and returns once the server answers.
+//         --delay MS         answer every push MS ms after its body ended (0)
+//         --max-streams N    SETTINGS_MAX_CONCURRENT_STREAMS N (h2)
+//         --goaway-after K   after the Kth push on a connection: h2 sends
+//                            GOAWAY (NO_ERROR, last stream id = that
+//                            stream; streams above it are not processed)
+//                            and closes once the streams below are
+//                            answered; HTTP/1.1 answers the Kth push with
+//                            "Connection: close"
+//         --refuse-every M   every Mth h2 stream (counted over all
+//                            connections) is reset with REFUSED_STREAM
+//                            instead of answered (HTTP/1.1: no effect)
+//         --no-h2            ALPN offers http/1.1 only (a service without h2)
+//   mock-push-h2.js stats P [--reset]
+//       prints the counters (JSON); --reset zeroes them afterwards.
+//   mock-push-h2.js control P [--delay MS] [--reset]
+//       changes the answer delay of a running server; --reset zeroes the
+//       counters.
+//
+// Routes (POST, by endpoint path /push/<scenario>/<id>, any other path
+// under /push/ is "ok"):
+//   ok (or anything else)  201 after the delay
+//   notfound   404         gone   410
+//   ratelimit[-N]          429 + Retry-After: 1 (the first N times for this
+//                          path, then 201; without N always)
+//   slow-MS                201 after MS ms instead of the delay
+// Every answer waits for the delay (refused streams do not).
+//
+//   GET /stats            the counters as JSON (not counted themselves):
+//     requests   {h2, http1}    pushes received (answered or not)
+//     streams    h2 streams that carried a push, refused ones included
+//     connections {h2, http1}   TLS connections that carried a push
+//     handshakes {h2, http1}    every TLS connection by ALPN (stats ones too)
+//     open_connections, peak_connections   of those that carried a push
+//     peak_streams   the most pushes in flight on one h2 connection
+//     in_flight, peak_in_flight   pushes received and not yet answered
+//     refused, goaways, closes (HTTP/1.1 Connection: close)
+//     status     {"201": n, ...}
+//     per_connection  [{id, proto, requests}] of the connections counted
+//     first_ms, last_ms   first push received, last answer sent (epoch ms)
+//   POST /control?delay=MS&reset=1   as the control command above
+
+'use strict';
+
+const fs = require('fs');
+const http2 = require('http2');
+const https = require('https');
+const { spawn } = require('child_process');
+
+function parseArgs(argv) {
+    const opts = { _: [] };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a.startsWith('--')) {
+            const name = a.slice(2);
+            const next = argv[i + 1];
+            if (next === undefined || next.startsWith('--')) {
+                opts[name] = true;
+            } else {
+                opts[name] = next;
+                i++;
+            }
+        } else {
+            opts._.push(a);
+        }
+    }
+    return opts;
+}
+
+const kConn = Symbol('connection');
+const PROTO = (alpn) => (alpn === 'h2' ? 'h2' : 'http1');
+
+function freshStats() {
+    return {
+        requests: { h2: 0, http1: 0 },
+        streams: 0,
+        connections: { h2: 0, http1: 0 },
+        handshakes: { h2: 0, http1: 0 },
+        open_connections: 0,
+        peak_connections: 0,
+        peak_streams: 0,
+        in_flight: 0,
+        peak_in_flight: 0,
+        refused: 0,
+        goaways: 0,
+        closes: 0,
+        status: {},
+        first_ms: null,
+        last_ms: null,
+    };
+}
+
+function serve(opts) {
+    const [certFile, keyFile] = String(opts.tls || '').split(',');
+    if (!certFile || !keyFile) {
+        throw new Error('--tls CERT,KEY is required');
+    }
+    const state = {
+        delay: Number(opts.delay || 0),
+        goawayAfter: Number(opts['goaway-after'] || 0),
+        refuseEvery: Number(opts['refuse-every'] || 0),
+        stats: freshStats(),
+        epoch: 0,          // bumped by a reset: older connections count anew
+        conns: new Map(),  // id -> record, this epoch's counted connections
+        nextId: 1,
+        h2Streams: 0,      // for --refuse-every, never reset
+        perPath: new Map(),
+    };
+
+    // the record of a connection (h2 session or HTTP/1.1 socket), counted
+    // when it carries its first push of this epoch
+    function connOf(holder, proto) {
+        let c = holder[kConn];
+        if (!c) {
+            c = { id: state.nextId++, proto, requests: 0, inFlight: 0,
+                  open: true, epoch: -1, goaway: false, holder };
+            holder[kConn] = c;
+        }
+        if (c.epoch !== state.epoch) {
+            c.epoch = state.epoch;
+            c.requests = 0;
+            const s = state.stats;
+            s.connections[proto]++;
+            if (c.open) {
+                s.open_connections++;
+                s.peak_connections = Math.max(s.peak_connections,
+                                              s.open_connections);
+            }
+            state.conns.set(c.id, c);
+        }
+        return c;
+    }
+
+    function connClosed(holder) {
+        const c = holder[kConn];
+        if (c && c.open) {
+            c.open = false;
+            if (c.epoch === state.epoch) {
+                state.stats.open_connections--;
+            }
+        }
+    }
+
+    function statsJson() {
+        const s = state.stats;
+        return {
+            delay: state.delay,
+            ...s,
+            per_connection: [...state.conns.values()].map((c) => ({
+                id: c.id, proto: c.proto, requests: c.requests })),
+        };
+    }
+
+    function control(url) {
+        if (url.searchParams.has('delay')) {
+            state.delay = Number(url.searchParams.get('delay'));
+        }
+        if (url.searchParams.get('reset') === '1') {
+            state.stats = freshStats();
+            state.conns.clear();
+            state.perPath.clear();
+            state.epoch++;
+            // connections still open count again when they carry a push
+        }
+    }
+
+    function answerPlan(path) {
+        const m = /^\/push\/([^/]+)\//.exec(path);
+        const scenario = m ? m[1] : 'ok';
+        const n = (state.perPath.get(path) || 0) + 1;
+        state.perPath.set(path, n);
+        let r;
+        if (scenario === 'notfound') {
+            return { status: 404, delay: state.delay };
+        }
+        if (scenario === 'gone') {
+            return { status: 410, delay: state.delay };
+        }
+        if ((r = /^ratelimit(?:-(\d+))?$/.exec(scenario))) {
+            if (r[1] === undefined || n <= Number(r[1])) {
+                return { status: 429, delay: state.delay,
+                         headers: { 'retry-after': '1' } };
+            }
+            return { status: 201, delay: state.delay };
+        }
+        if ((r = /^slow-(\d+)$/.exec(scenario))) {
+            return { status: 201, delay: Number(r[1]) };
+        }
+        return { status: 201, delay: state.delay };
+    }
+
+    function check(req, len) {
+        const h = req.headers;
+        if (req.method !== 'POST') return `method ${req.method}`;
+        if (!/^\d+$/.test(h.ttl || '')) return 'TTL missing';
+        if (!h['content-encoding']) return 'Content-Encoding missing';
+        if (!h.authorization) return 'Authorization missing';
+        if (len === 0) return 'no body';
+        return null;
+    }
+
+    function onRequest(req, res) {
+        const url = new URL(req.url, 'https://mock');
+        if (url.pathname === '/stats' && req.method === 'GET') {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(`${JSON.stringify(statsJson())}\n`);
+            return;
+        }
+        if (url.pathname === '/control' && req.method === 'POST') {
+            control(url);
+            res.writeHead(204);
+            res.end();
+            return;
+        }
+
+        const h2 = req.httpVersionMajor === 2;
+        const proto = h2 ? 'h2' : 'http1';
+        const c = connOf(h2 ? req.stream.session : req.socket, proto);
+        const s = state.stats;
+        s.requests[proto]++;
+        c.requests++;
+        if (s.first_ms === null) s.first_ms = Date.now();
+
+        if (h2) {
+            s.streams++;
+            state.h2Streams++;
+            if (state.refuseEvery > 0
+                && state.h2Streams % state.refuseEvery === 0) {
+                s.refused++;
+                req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+                return;
+            }
+        }
+
+        let last = false;
+        if (state.goawayAfter > 0 && c.requests === state.goawayAfter) {
+            last = true;
+            if (h2 && !c.goaway) {
+                c.goaway = true;
+                s.goaways++;
+                const session = req.stream.session;
+                session.goaway(http2.constants.NGHTTP2_NO_ERROR,
+                               req.stream.id);
+                // close once the streams at or below the last id are done
+                session.close();
+            }
+        }
+
+        c.inFlight++;
+        s.in_flight++;
+        s.peak_in_flight = Math.max(s.peak_in_flight, s.in_flight);
+        if (h2) s.peak_streams = Math.max(s.peak_streams, c.inFlight);
+
+        let len = 0;
+        req.on('data', (d) => { len += d.length; });
+        req.on('end', () => {
+            const bad = check(req, len);
+            const plan = bad ? { status: 400, delay: 0 } : answerPlan(url.pathname);
+            const answer = () => {
+                c.inFlight--;
+                s.in_flight--;
+                if (res.destroyed || res.writableEnded
+                    || (h2 && req.stream.destroyed)) {
+                    return;
+                }
+                const headers = { ...(plan.headers || {}) };
+                if (last && !h2) {
+                    headers.connection = 'close';
+                    s.closes++;
+                }
+                const body = bad ? `${bad}\n` : '';
+                headers['content-length'] = String(Buffer.byteLength(body));
+                res.writeHead(plan.status, headers);
+                res.end(body);
+                s.status[plan.status] = (s.status[plan.status] || 0) + 1;
+                s.last_ms = Date.now();
+            };
+            if (plan.delay > 0) {
+                setTimeout(answer, plan.delay);
+            } else {
+                answer();
+            }
+        });
+        req.on('error', () => {});
+    }
+
+    const tlsOpts = {
+        cert: fs.readFileSync(certFile),
+        key: fs.readFileSync(keyFile),
+    };
+    let server;
+    if (opts['no-h2']) {
+        server = https.createServer({ ...tlsOpts, ALPNProtocols: ['http/1.1'],
+                                      keepAliveTimeout: 60000 }, onRequest);
+    } else {
+        const settings = {};
+        if (opts['max-streams']) {
+            settings.maxConcurrentStreams = Number(opts['max-streams']);
+        }
+        server = http2.createSecureServer({
+            ...tlsOpts, allowHTTP1: true, settings,
+            // many streams in flight on one session: more than the 10 MB
+            // default before nghttp2 answers ENHANCE_YOUR_CALM
+            maxSessionMemory: 256,
+        }, onRequest);
+        server.on('session', (session) => {
+            session.on('close', () => connClosed(session));
+            session.on('error', () => {});
+        });
+    }
+    server.keepAliveTimeout = 60000;
+    server.on('secureConnection', (sock) => {
+        state.stats.handshakes[PROTO(sock.alpnProtocol)]++;
+        if (PROTO(sock.alpnProtocol) === 'http1') {
+            sock.on('close', () => connClosed(sock));
+        }
+        sock.on('error', () => {});
+    });
+    server.on('tlsClientError', () => {});
+    server.listen(Number(opts.port), opts.host || '127.0.0.1');
+    process.on('SIGTERM', () => process.exit(0));
+}
+
+function call(port, method, path) {
+    return new Promise((resolve, reject) => {
+        const req = https.request({
+            host: '127.0.0.1', port, method, path,
+            rejectUnauthorized: false, agent: false,
+        }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { body += d; });
+            res.on('end', () => (res.statusCode < 300 ? resolve(body)
+                : reject(new Error(`${path}: ${res.statusCode}`))));
+        });
+        req.on('error', reject);
+        req.end();
+    });
+}
+
+async function detach(opts, argv) {
+    const args = argv.filter((a, i) => a !== '--pidfile'
+                                       && argv[i - 1] !== '--pidfile');
+    const child = spawn(process.execPath, [__filename, ...args], {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    fs.writeFileSync(opts.pidfile, `${child.pid}\n`);
+    child.unref();
+    for (let i = 0; i < 200; i++) {
+        try {
+            await call(Number(opts.port), 'GET', '/stats');
+            return;
+        } catch (e) {
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+    throw new Error('the mock push service did not start');
+}
+
+async function main() {
+    const argv = process.argv.slice(2);
+    const opts = parseArgs(argv);
+    const cmd = opts._[0];
+
+    if (cmd === 'stats' || cmd === 'control') {
+        const port = Number(opts._[1]);
+        if (cmd === 'stats') {
+            process.stdout.write(await call(port, 'GET', '/stats'));
+        }
+        const q = new URLSearchParams();
+        if (cmd === 'control' && opts.delay !== undefined) {
+            q.set('delay', String(Number(opts.delay)));
+        }
+        if (opts.reset) q.set('reset', '1');
+        if ([...q.keys()].length) {
+            await call(port, 'POST', `/control?${q}`);
+        }
+        return;
+    }
+    if (!opts.port) {
+        throw new Error('usage: mock-push-h2.js --port P --tls CERT,KEY '
+                        + '[--delay MS] [--max-streams N] [--goaway-after K] '
+                        + '[--refuse-every M] [--no-h2] [--pidfile F] '
+                        + '| stats P [--reset] | control P [--delay MS] [--reset]');
+    }
+    if (opts.pidfile) {
+        await detach(opts, argv);
+        return;
+    }
+    serve(opts);
+}
+
+main().catch((e) => {
+    process.stderr.write(`mock-push-h2.js: ${e.message}\n`);
+    process.exit(1);
+});
