@@ -14,12 +14,17 @@
 //       serves until killed; with --pidfile it detaches, writes the pid of
 //       the server to F and returns once the server answers.
 //         --delay MS         answer every push MS ms after its body ended (0)
-//         --max-streams N    SETTINGS_MAX_CONCURRENT_STREAMS N (h2)
+//         --max-streams N    SETTINGS_MAX_CONCURRENT_STREAMS N (h2); a
+//                            stream over the limit is reset REFUSED_STREAM
+//                            by nghttp2 itself, never counted here (read
+//                            peak_streams to see the limit honoured)
 //         --goaway-after K   after the Kth push on a connection: h2 sends
 //                            GOAWAY (NO_ERROR, last stream id = that
 //                            stream; streams above it are not processed)
 //                            and closes once the streams below are
-//                            answered; HTTP/1.1 answers the Kth push with
+//                            answered (a client sees the streams above
+//                            it reset REFUSED_STREAM); HTTP/1.1 answers
+//                            the Kth push with
 //                            "Connection: close"
 //         --refuse-every M   every Mth h2 stream (counted over all
 //                            connections) is reset with REFUSED_STREAM
