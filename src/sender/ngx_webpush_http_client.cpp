@@ -45,6 +45,7 @@
  */
 
 #include "glue/ngx_webpush_glue.hpp"
+#include "push/wire.hpp"
 #include "sender/address_policy.hpp"
 #include "sender/ngx_webpush_http_client.hpp"
 #include "util/lru.hpp"
@@ -62,12 +63,14 @@
 namespace webpush::sender {
 namespace {
 
-constexpr size_t      header_buffer_size = 16384;
-constexpr size_t      body_kept = 1024;
-constexpr off_t       body_limit = 65536;
-constexpr off_t       response_limit = header_buffer_size + body_limit;
+using push::Body;
+using push::body_kept;
+using push::body_limit;
+using push::header_buffer_size;
+using push::header_value_limit;
+using push::response_limit;
+
 constexpr ngx_msec_t  deadline_factor = 3;    /* x webpush_timeout */
-constexpr size_t      header_value_limit = 1024;
 constexpr size_t      max_cached = 1024;      /* names and TLS sessions */
 constexpr size_t      conn_pool_size = 4096;
 constexpr ngx_int_t   verify_depth = 10;
@@ -188,14 +191,6 @@ enum class Phase {
 };
 
 
-enum class Body {
-    none,
-    length,
-    chunked,
-    until_close,
-};
-
-
 enum class Parse {
     more,
     complete,
@@ -250,14 +245,10 @@ struct Exchange {
     bool                    headers_done = false;
     bool                    body_known = false;
     Body                    body = Body::none;
-    off_t                   content_length = -1;
+    push::ResponseHead      head;
     off_t                   remaining = 0;
     off_t                   body_read = 0;
     off_t                   received = 0;   /* bytes of this response */
-    bool                    te_chunked = false;
-    bool                    te_other = false;
-    bool                    conn_close = false;
-    bool                    conn_keep_alive = false;
     bool                    reusable = false;
     const char             *parse_error = "";
 };
@@ -277,135 +268,6 @@ struct Conn {
     ngx_http_request_t   *parser;           /* parser state only */
     ngx_buf_t            *buf;
 };
-
-
-char
-lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-
-bool
-iequals(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-
-    for (size_t i = 0; i < a.size(); i++) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-
-    return true;
-}
-
-
-/* does a comma-separated header value hold this token? */
-bool
-has_token(std::string_view value, std::string_view token)
-{
-    while (!value.empty()) {
-        size_t comma = value.find(',');
-        std::string_view item = value.substr(0, comma);
-
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-            item.remove_prefix(1);
-        }
-
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-            item.remove_suffix(1);
-        }
-
-        if (iequals(item, token)) {
-            return true;
-        }
-
-        if (comma == std::string_view::npos) {
-            break;
-        }
-
-        value.remove_prefix(comma + 1);
-    }
-
-    return false;
-}
-
-
-bool
-valid_token(std::string_view s)
-{
-    if (s.empty()) {
-        return false;
-    }
-
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-
-        if (c <= 0x20 || c >= 0x7f || ch == ':' || ch == '(' || ch == ')'
-            || ch == '<' || ch == '>' || ch == '@' || ch == ',' || ch == ';'
-            || ch == '\\' || ch == '"' || ch == '/' || ch == '['
-            || ch == ']' || ch == '?' || ch == '=' || ch == '{' || ch == '}')
-        {
-            return false;
-        }
-    }
-
-    return true;
-}
-
-
-bool
-valid_value(std::string_view s)
-{
-    for (char ch : s) {
-        if (ch == '\r' || ch == '\n' || ch == '\0') {
-            return false;
-        }
-    }
-
-    return true;
-}
-
-
-bool
-valid_path(std::string_view s)
-{
-    if (s.empty() || s.front() != '/') {
-        return false;
-    }
-
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-
-        if (c <= 0x20 || c == 0x7f) {
-            return false;
-        }
-    }
-
-    return true;
-}
-
-
-bool
-valid_name(std::string_view s)
-{
-    if (s.empty() || s.size() > 253) {
-        return false;
-    }
-
-    for (char ch : s) {
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')
-              || ch == '-' || ch == '.' || ch == '_'))
-        {
-            return false;
-        }
-    }
-
-    return true;
-}
 
 
 /* " (111: Connection refused)", as nginx writes errno */
@@ -657,16 +519,7 @@ Impl::build_request(Exchange *ex)
 {
     const PushTarget &t = ex->req.target;
 
-    std::string name;
-    name.reserve(t.host.size());
-
-    for (char ch : t.host) {
-        name += lower(ch);
-    }
-
-    if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
-        name = name.substr(1, name.size() - 2);
-    }
+    std::string name = push::host_name(t.host);
 
     if (name.empty() || t.port == 0) {
         fail(ex, "invalid request: no host or port");
@@ -700,7 +553,7 @@ Impl::build_request(Exchange *ex)
         ex->ip_literal = true;
 #endif
 
-    } else if (!valid_name(name)) {
+    } else if (!push::valid_name(name)) {
         fail(ex, "invalid request: bad host name \"" + name + "\"");
         return;
     }
@@ -709,7 +562,7 @@ Impl::build_request(Exchange *ex)
         ex->addrs.push_back(a);
     }
 
-    if (!valid_path(t.path)) {
+    if (!push::valid_path(t.path)) {
         fail(ex, "invalid request: bad path");
         return;
     }
@@ -719,58 +572,15 @@ Impl::build_request(Exchange *ex)
         return;
     }
 
-    std::string port = std::to_string(t.port);
-    bool default_port = t.port == (t.tls ? 443 : 80);
+    ex->key = push::origin_key(t.tls, name, t.port);
 
-    std::string host = name.find(':') != std::string::npos
-                       ? "[" + name + "]" : name;
+    std::string error = push::write_request(ex->req, name,
+                                            conf_.keepalive != 0, ex->out);
 
-    ex->key = (t.tls ? "https://" : "http://") + host + ":" + port;
-
-    std::string &out = ex->out;
-
-    out.reserve(256 + t.path.size() + ex->req.body.size());
-    out += "POST ";
-    out += t.path;
-    out += " HTTP/1.1\r\nHost: ";
-    out += host;
-
-    if (!default_port) {
-        out += ':';
-        out += port;
+    if (!error.empty()) {
+        fail(ex, error);
+        return;
     }
-
-    out += "\r\n";
-
-    for (const auto &h : ex->req.headers) {
-        if (iequals(h.first, "host") || iequals(h.first, "content-length")
-            || iequals(h.first, "connection")
-            || iequals(h.first, "transfer-encoding"))
-        {
-            continue;
-        }
-
-        if (!valid_token(h.first) || !valid_value(h.second)) {
-            fail(ex, "invalid request: bad header \"" + h.first + "\"");
-            return;
-        }
-
-        out += h.first;
-        out += ": ";
-        out += h.second;
-        out += "\r\n";
-    }
-
-    out += "Content-Length: ";
-    out += std::to_string(ex->req.body.size());
-    out += "\r\n";
-
-    if (conf_.keepalive == 0) {
-        out += "Connection: close\r\n";
-    }
-
-    out += "\r\n";
-    out += ex->req.body;
 
     ex->name = std::move(name);
 }
@@ -1167,14 +977,10 @@ Impl::attach(Exchange *ex, Conn *conn) noexcept
     ex->headers_done = false;
     ex->body_known = false;
     ex->body = Body::none;
-    ex->content_length = -1;
+    ex->head = push::ResponseHead();
     ex->remaining = 0;
     ex->body_read = 0;
     ex->received = 0;
-    ex->te_chunked = false;
-    ex->te_other = false;
-    ex->conn_close = false;
-    ex->conn_keep_alive = false;
     ex->reusable = false;
 }
 
@@ -1618,17 +1424,11 @@ Impl::process(Conn *conn)
             return Parse::error;
         }
 
-        ngx_uint_t code = ex->status.code;
-
-        if (code >= 100 && code < 200 && code != 101) {
-            /* an interim response: the final one follows */
+        if (push::interim(ex->status.code)) {
+            /* the final response follows */
             ngx_memzero(&ex->status, sizeof(ngx_http_status_t));
             ex->status_done = false;
-            ex->content_length = -1;
-            ex->te_chunked = false;
-            ex->te_other = false;
-            ex->conn_close = false;
-            ex->conn_keep_alive = false;
+            ex->head = push::ResponseHead();
             continue;
         }
 
@@ -1636,35 +1436,14 @@ Impl::process(Conn *conn)
     }
 
     if (!ex->body_known) {
-        ngx_uint_t code = ex->status.code;
+        push::Framing f = push::decide_framing(ex->status.code,
+                                               ex->status.http_version,
+                                               ex->head);
 
         ex->body_known = true;
-        ex->reusable = ex->status.http_version >= NGX_HTTP_VERSION_11
-                       ? !ex->conn_close
-                       : ex->conn_keep_alive && !ex->conn_close;
-
-        if (code < 200 || code == 204 || code == 304) {
-            ex->body = Body::none;
-
-            if (code < 200) {
-                ex->reusable = false;
-            }
-
-        } else if (ex->te_chunked) {
-            ex->body = Body::chunked;
-
-            if (ex->content_length != -1 || ex->te_other) {
-                ex->reusable = false;
-            }
-
-        } else if (ex->te_other || ex->content_length == -1) {
-            ex->body = Body::until_close;
-            ex->reusable = false;
-
-        } else {
-            ex->body = ex->content_length ? Body::length : Body::none;
-            ex->remaining = ex->content_length;
-        }
+        ex->body = f.body;
+        ex->remaining = f.length;
+        ex->reusable = f.reusable;
     }
 
     switch (ex->body) {
@@ -1692,7 +1471,12 @@ Impl::process(Conn *conn)
 
     case Body::chunked:
         for ( ;; ) {
+#if (nginx_version >= 1027002)
+            /* keep_trailers 0: trailers are skipped, as before 1.27.2 */
+            rc = ngx_http_parse_chunked(r, b, &ex->chunked, 0);
+#else
             rc = ngx_http_parse_chunked(r, b, &ex->chunked);
+#endif
 
             if (rc == NGX_OK) {
                 off_t n = std::min<off_t>(ex->chunked.size, b->last - b->pos);
@@ -1747,59 +1531,37 @@ Impl::header(Exchange *ex, ngx_http_request_t *r)
     std::string_view value(reinterpret_cast<char *>(r->header_start),
                            r->header_end - r->header_start);
 
-    if (iequals(name, "content-length")) {
-        off_t n = ngx_atoof(r->header_start, value.size());
+    push::Kept kept;
 
-        if (n == NGX_ERROR) {
-            ex->parse_error = "invalid Content-Length";
-            return;
-        }
+    const char *error = ex->head.add(name, value, &kept);
 
-        if (ex->content_length != -1 && ex->content_length != n) {
-            ex->parse_error = "conflicting Content-Length headers";
-            return;
-        }
-
-        ex->content_length = n;
-        return;
-    }
-
-    if (iequals(name, "transfer-encoding")) {
-        if (iequals(value, "chunked")) {
-            ex->te_chunked = true;
-
-        } else {
-            ex->te_other = true;
-        }
-
-        return;
-    }
-
-    if (iequals(name, "connection")) {
-        if (has_token(value, "close")) {
-            ex->conn_close = true;
-        }
-
-        if (has_token(value, "keep-alive")) {
-            ex->conn_keep_alive = true;
-        }
-
+    if (error != nullptr) {
+        ex->parse_error = error;
         return;
     }
 
     std::string *field = nullptr;
 
-    if (iequals(name, "retry-after")) {
+    switch (kept) {
+
+    case push::Kept::retry_after:
         field = &ex->resp.retry_after;
+        break;
 
-    } else if (iequals(name, "location")) {
+    case push::Kept::location:
         field = &ex->resp.location;
+        break;
 
-    } else if (iequals(name, "x-wns-status")) {
+    case push::Kept::wns_status:
         field = &ex->resp.wns_status;
+        break;
 
-    } else if (iequals(name, "x-wns-error-description")) {
+    case push::Kept::wns_error:
         field = &ex->resp.wns_error;
+        break;
+
+    case push::Kept::none:
+        break;
     }
 
     if (field != nullptr) {

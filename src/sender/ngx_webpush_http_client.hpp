@@ -70,6 +70,7 @@
 #pragma once
 
 #include "ngx.hpp"
+#include "push/wire.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -83,26 +84,9 @@ namespace webpush::sender {
 
 class PushHosts;
 
-struct PushTarget {
-    bool          tls = true;
-    std::string   host;        /* DNS name, IPv4 literal, or IPv6 literal
-                                  with or without brackets */
-    in_port_t     port = 443;  /* host byte order */
-    std::string   path;        /* path and query, starts with "/" */
-    std::string   origin;      /* scheme://authority, for logs */
-};
-
-
-struct PushRequest {
-    PushTarget                                        target;
-
-    /*
-     * Sent as given, in order.  Host, Content-Length, Connection and
-     * Transfer-Encoding are the client's own and skipped when present.
-     */
-    std::vector<std::pair<std::string, std::string>>  headers;
-    std::string                                       body;
-};
+/* the request and its target: push/wire.hpp */
+using push::PushTarget;
+using push::PushRequest;
 
 
 /*
