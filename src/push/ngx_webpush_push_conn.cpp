@@ -183,21 +183,16 @@ Impl::new_conn(Exchange *ex, ngx_connection_t *c)
 
     c->pool = pool;
 
-    auto *parser = static_cast<ngx_http_request_t *>(
-                             ngx_pcalloc(pool, sizeof(ngx_http_request_t)));
-    ngx_buf_t *buf = ngx_create_temp_buf(pool, header_buffer_size);
     Conn *conn = nullptr;
 
-    if (parser != nullptr && buf != nullptr) {
-        try {
-            conn = new Conn();
-            conn->key = ex->key;
-            conn->peer_text = ex->peer_text;
+    try {
+        conn = new Conn();
+        conn->key = ex->key;
+        conn->peer_text = ex->peer_text;
 
-        } catch (...) {
-            delete conn;
-            conn = nullptr;
-        }
+    } catch (...) {
+        delete conn;
+        conn = nullptr;
     }
 
     if (conn == nullptr) {
@@ -209,8 +204,8 @@ Impl::new_conn(Exchange *ex, ngx_connection_t *c)
     conn->impl = this;
     conn->c = c;
     conn->tls = ex->req.target.tls;
-    conn->parser = parser;
-    conn->buf = buf;
+
+    /* HTTP/1.1 only so far; an HTTP/2 transport is chosen by ALPN */
     conn->transport = h1_.get();
     conn->born = ngx_current_msec;
 
@@ -240,24 +235,7 @@ Impl::attach(Exchange *ex, Conn *conn) noexcept
     c->write->log = &ex->log;
     c->pool->log = &ex->log;
 
-    ngx_memzero(conn->parser, sizeof(ngx_http_request_t));
-    conn->parser->connection = c;
-    conn->buf->pos = conn->buf->start;
-    conn->buf->last = conn->buf->start;
-
-    ngx_memzero(&ex->status, sizeof(ngx_http_status_t));
-    ngx_memzero(&ex->chunked, sizeof(ngx_http_chunked_t));
-    ex->sent = 0;
-    ex->got_bytes = false;
-    ex->status_done = false;
-    ex->headers_done = false;
-    ex->body_known = false;
-    ex->body = Body::none;
-    ex->head = push::ResponseHead();
-    ex->remaining = 0;
-    ex->body_read = 0;
-    ex->received = 0;
-    ex->reusable = false;
+    /* the response progress is the transport's: reset by its start() */
 }
 
 

@@ -169,8 +169,9 @@ struct Conn {
     bool                  tls;
     Phase                 phase = Phase::connecting;
     Exchange             *ex = nullptr;
-    ngx_http_request_t   *parser;           /* parser state only */
-    ngx_buf_t            *buf;
+    /* the HTTP/1.1 transport's, made by its first start() */
+    ngx_http_request_t   *parser = nullptr; /* parser state only */
+    ngx_buf_t            *buf = nullptr;    /* status line and headers */
     Transport            *transport;        /* speaks HTTP on it */
     ngx_uint_t            requests = 0;     /* exchanges attached so far */
     ngx_msec_t            born = 0;         /* when it was connected */

@@ -27,6 +27,7 @@
 #include "push/ngx_webpush_push_impl.hpp"
 
 #include <algorithm>
+#include <new>
 #include <string_view>
 
 
@@ -72,6 +73,38 @@ void
 Http1::start(Conn *conn)
 {
     ngx_connection_t *c = conn->c;
+    Exchange *ex = conn->ex;
+
+    if (conn->parser == nullptr) {
+        /* the parsers' state and the header buffer, for the connection */
+        conn->parser = static_cast<ngx_http_request_t *>(
+                             ngx_pcalloc(c->pool, sizeof(ngx_http_request_t)));
+        conn->buf = ngx_create_temp_buf(c->pool, header_buffer_size);
+
+        if (conn->parser == nullptr || conn->buf == nullptr) {
+            conn->parser = nullptr;
+            throw std::bad_alloc();
+        }
+    }
+
+    ngx_memzero(conn->parser, sizeof(ngx_http_request_t));
+    conn->parser->connection = c;
+    conn->buf->pos = conn->buf->start;
+    conn->buf->last = conn->buf->start;
+
+    ngx_memzero(&ex->status, sizeof(ngx_http_status_t));
+    ngx_memzero(&ex->chunked, sizeof(ngx_http_chunked_t));
+    ex->sent = 0;
+    ex->got_bytes = false;
+    ex->status_done = false;
+    ex->headers_done = false;
+    ex->body_known = false;
+    ex->body = Body::none;
+    ex->head = ResponseHead();
+    ex->remaining = 0;
+    ex->body_read = 0;
+    ex->received = 0;
+    ex->reusable = false;
 
     conn->phase = Phase::sending;
     set_action(conn->ex, "sending request to push service");

@@ -82,7 +82,11 @@ struct Exchange {
     bool                    retried = false;
     bool                    got_bytes = false;
 
-    /* response parsing */
+    /*
+     * The response's progress, kept by the transport (reset by its
+     * start()); the exchange reads status, headers_done (the answer
+     * stands, only the body may be cut short), reusable and got_bytes.
+     */
     ngx_http_status_t       status;
     ngx_http_chunked_t      chunked;
     bool                    status_done = false;
