@@ -18,7 +18,7 @@
 #include "db/ngx_webpush_pg.hpp"
 #include "glue/ngx_webpush_glue.hpp"
 #include "queue/ngx_webpush_queue.hpp"
-#include "sender/ngx_webpush_http_client.hpp"
+#include "push/ngx_webpush_push_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
 #include "status/ngx_webpush_status.hpp"
 
@@ -823,7 +823,7 @@ setup_sender(ngx_conf_t *cf, MainConf *mcf)
     ngx_str_t *trusted = mcf->ssl_trusted_certificate.len
                          ? &mcf->ssl_trusted_certificate : nullptr;
 
-    return sender::create_client_ssl(cf, mcf->ssl, trusted,
+    return push::create_client_ssl(cf, mcf->ssl, trusted,
                                      mcf->ssl_verify != 0);
 }
 

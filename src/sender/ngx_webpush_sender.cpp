@@ -8,8 +8,8 @@
 #include "crypto/vapid.hpp"
 #include "db/ngx_webpush_pg.hpp"
 #include "glue/ngx_webpush_glue.hpp"
+#include "push/ngx_webpush_push_client.hpp"
 #include "queue/ngx_webpush_queue.hpp"
-#include "sender/ngx_webpush_http_client.hpp"
 #include "sender/ngx_webpush_sender.hpp"
 #include "sender/push_hosts.hpp"
 #include "sender/log_limit.hpp"
@@ -27,6 +27,14 @@
 
 
 namespace webpush::sender {
+
+/* the push client (src/push/): the one interface to push services */
+using push::HttpClient;
+using push::HttpClientConfig;
+using push::HttpClientStats;
+using push::PushFailure;
+using push::PushRequest;
+using push::PushResponse;
 
 namespace {
 

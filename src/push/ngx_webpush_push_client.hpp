@@ -1,5 +1,7 @@
 /*
- * The sender's outbound HTTP/1.1 client, built on nginx's own machinery:
+ * The push client: the sender's outbound HTTP client, the one interface
+ * the sender uses (post() a PushRequest, get a PushResponse).  Built on
+ * nginx's own machinery:
  * names resolved by nginx's resolver (never blocking), connections made
  * with ngx_event_connect_peer(), TLS by ngx_ssl_* (SNI, certificate chain
  * and host name checks, session reuse per origin), responses parsed by
@@ -52,16 +54,26 @@
  *
  * Not implemented: HTTP/2, proxies, redirects (a 3xx is just a status).
  *
+ * Files (src/push/): wire.* the pure HTTP/1.1 wire rules (request
+ * writer, header rules, framing decisions); ngx_webpush_push_conn.*
+ * connecting, TLS, session reuse and the keep-alive pool;
+ * ngx_webpush_push_transport.hpp the interface a transport (HTTP/1.1
+ * today: ngx_webpush_push_h1.cpp) implements; ngx_webpush_push_client.*
+ * this interface, the exchange state machine and resolving.
+ *
  * Keepalive: after a complete response that allows it (HTTP/1.1 without
  * "Connection: close", a delimited body), the connection is parked in a
  * per-worker idle list of at most "keepalive" connections (the least
  * recently used one is closed beyond that) and reused for the next
- * request to the same origin (scheme, host, port).  A request that fails
+ * request to the same origin (scheme, host, port).  A connection is
+ * not parked again after 1,000 requests or once it is an hour old (as
+ * nginx's keepalive_requests and keepalive_time).  A request that fails
  * on a reused connection before any byte of the response arrived (the
  * service closed the idle connection meanwhile) is sent once more on a
  * fresh connection; a timeout is not such a failure (the service has the
- * request) and is never sent again.  Idle connections are marked c->idle, so a graceful
- * shutdown closes them at once; none is parked once the worker exits.
+ * request) and is never sent again.  Idle connections are marked
+ * c->idle, so a graceful shutdown closes them at once; none is parked
+ * once the worker exits.
  *
  * Requests in flight are not cancelable: a graceful shutdown lets them
  * finish (each is bounded by the deadline above).
@@ -70,6 +82,7 @@
 #pragma once
 
 #include "ngx.hpp"
+#include "push/wire.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -80,29 +93,11 @@
 
 
 namespace webpush::sender {
-
 class PushHosts;
-
-struct PushTarget {
-    bool          tls = true;
-    std::string   host;        /* DNS name, IPv4 literal, or IPv6 literal
-                                  with or without brackets */
-    in_port_t     port = 443;  /* host byte order */
-    std::string   path;        /* path and query, starts with "/" */
-    std::string   origin;      /* scheme://authority, for logs */
-};
+}
 
 
-struct PushRequest {
-    PushTarget                                        target;
-
-    /*
-     * Sent as given, in order.  Host, Content-Length, Connection and
-     * Transfer-Encoding are the client's own and skipped when present.
-     */
-    std::vector<std::pair<std::string, std::string>>  headers;
-    std::string                                       body;
-};
+namespace webpush::push {
 
 
 /*
@@ -237,4 +232,4 @@ private:
 ngx_int_t create_client_ssl(ngx_conf_t *cf, ngx_ssl_t *ssl,
     ngx_str_t *trusted_cert, bool verify) noexcept;
 
-} // namespace webpush::sender
+} // namespace webpush::push

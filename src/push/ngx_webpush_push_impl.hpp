@@ -1,0 +1,227 @@
+/*
+ * The push client's inside (private to src/push/): one Exchange per
+ * post(), and HttpClient::Impl, the exchange state machine
+ * (ngx_webpush_push_client.cpp), its connections
+ * (ngx_webpush_push_conn.cpp) and its transports
+ * (ngx_webpush_push_transport.hpp).
+ *
+ * Ownership: an Exchange (one post()) is heap-allocated and linked in
+ * Impl::active_ until its callback has run; finishing it only queues it,
+ * a posted event runs the callbacks, so an Exchange stays valid through
+ * every event handler that touches it.
+ */
+
+#pragma once
+
+#include "glue/ngx_webpush_glue.hpp"
+#include "push/ngx_webpush_push_client.hpp"
+#include "push/ngx_webpush_push_conn.hpp"
+#include "push/ngx_webpush_push_transport.hpp"
+#include "push/wire.hpp"
+#include "sender/address_policy.hpp"
+#include "util/lru.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace webpush::push {
+
+constexpr ngx_msec_t  deadline_factor = 3;    /* x webpush_timeout */
+constexpr size_t      max_cached = 1024;      /* names and TLS sessions */
+
+
+struct CachedName {
+    std::vector<Addr>  addrs;
+    time_t             valid;
+};
+
+
+enum class Parse {
+    more,
+    complete,
+    error,
+};
+
+
+/* one post(): the request, its progress and its response */
+struct Exchange {
+    HttpClient::Impl       *impl;
+    Hook<Exchange>          active;         /* Impl::active_ */
+    Exchange               *next_done = nullptr;
+
+    PushRequest             req;
+    Callback                done;
+    PushResponse            resp;
+
+    std::string             name;           /* lowercase, no brackets */
+    std::string             key;            /* scheme://name:port */
+    bool                    ip_literal = false;
+    std::string             out;            /* the request bytes */
+    size_t                  sent = 0;
+
+    std::vector<Addr>       addrs;
+    size_t                  first = 0;
+    size_t                  tried = 0;
+    std::string             peer_text;      /* "192.0.2.1:443" */
+    ngx_str_t               peer_name;
+    ngx_peer_connection_t   peer;
+    std::string             last_error;
+
+    ngx_resolver_ctx_t     *rctx = nullptr;
+    Conn                   *conn = nullptr;
+    ngx_log_t               log;
+    ngx_msec_t              start;
+    std::optional<glue::Event>  deadline;   /* the whole request */
+    size_t                  refused = 0;    /* addresses refused by policy */
+    sender::IpAddress       refused_ip;     /* the lowest of them */
+    std::string             refusal;        /* why, for that one */
+
+    bool                    finished = false;
+    bool                    retried = false;
+    bool                    got_bytes = false;
+
+    /*
+     * The response's progress, kept by the transport (reset by its
+     * start()); the exchange reads status, headers_done (the answer
+     * stands, only the body may be cut short), reusable and got_bytes.
+     */
+    ngx_http_status_t       status;
+    ngx_http_chunked_t      chunked;
+    bool                    status_done = false;
+    bool                    headers_done = false;
+    bool                    body_known = false;
+    push::Body              body = push::Body::none;
+    push::ResponseHead      head;
+    off_t                   remaining = 0;
+    off_t                   body_read = 0;
+    off_t                   received = 0;   /* bytes of this response */
+    bool                    reusable = false;
+    const char             *parse_error = "";
+};
+
+
+class HttpClient::Impl {
+public:
+    explicit Impl(const HttpClientConfig &conf);
+    ~Impl();
+
+    Impl(const Impl &) = delete;
+    Impl &operator=(const Impl &) = delete;
+
+    void post(PushRequest req, Callback done);
+
+    size_t in_flight() const { return active_.size(); }
+    size_t idle() const { return idle_.size(); }
+    void close_idle() noexcept;
+    HttpClientStats stats() const;
+
+    /* the steps, in order */
+    void start(Exchange *ex);
+    void resolve(Exchange *ex);
+    void resolved(Exchange *ex, ngx_resolver_ctx_t *ctx);
+    void connect_next(Exchange *ex);
+    void connect_event(Conn *conn, ngx_event_t *ev);
+    void connected(Conn *conn);
+    void start_tls(Conn *conn);
+    void handshake_done(Conn *conn);
+    void complete(Conn *conn) noexcept;
+    void io_failure(Conn *conn, const std::string &error);
+    void read_failure(Conn *conn, const std::string &error);
+    void idle_event(Conn *conn) noexcept;
+
+    void fail(Exchange *ex, const std::string &error) noexcept;
+    void expire(Exchange *ex) noexcept;
+    bool refuse(Exchange *ex, const Addr &a);
+    void finish(Exchange *ex) noexcept;
+    void deliver() noexcept;
+
+    /* connections */
+    Conn *new_conn(Exchange *ex, ngx_connection_t *c);
+    void attach(Exchange *ex, Conn *conn) noexcept;
+    void detach(Conn *conn) noexcept;
+    Conn *take_idle(const std::string &key) noexcept;
+    void park(Conn *conn) noexcept;
+    void close_conn(Conn *conn, bool graceful) noexcept;
+    bool alive(ngx_connection_t *c) noexcept;
+    bool host_matches(Conn *conn);
+
+    /* caches */
+    void save_session(Conn *conn) noexcept;
+
+    const HttpClientConfig &conf() const noexcept { return conf_; }
+
+private:
+    void build_request(Exchange *ex);
+    void cache_name(const std::string &name, const std::vector<Addr> &addrs,
+                    time_t valid);
+
+    HttpClientConfig                                     conf_;
+    ngx_log_t                                           *log_;
+
+    List<Exchange>                                       active_;
+    Exchange                                            *done_head_ = nullptr;
+    Exchange                                            *done_tail_ = nullptr;
+    glue::Event                                          deliver_ev_;
+
+    List<Conn>                                           conns_;
+
+    /* idle connections, most recently used first */
+    IdlePool                                             idle_;
+
+    sender::AddressPolicy                                policy_;
+
+    /* HTTP/1.1, the one transport so far */
+    std::unique_ptr<Transport>                           h1_;
+
+    util::Lru<std::string, CachedName>                   names_{max_cached};
+    util::Lru<std::string, Session>                      sessions_{
+                                                             max_cached};
+
+    bool                                                 destroying_ = false;
+    size_t                                               rr_ = 0;
+
+    uint64_t                                             requests_ = 0;
+    uint64_t                                             errors_ = 0;
+    uint64_t                                             connects_ = 0;
+    uint64_t                                             reuses_ = 0;
+    uint64_t                                             retries_ = 0;
+    uint64_t                                             tls_resumed_ = 0;
+};
+
+
+using Impl = HttpClient::Impl;
+
+
+/* " (111: Connection refused)", as nginx writes errno */
+std::string errno_text(ngx_err_t err);
+std::string addr_text(const Addr &a);
+ngx_str_t as_ngx_str(std::string &s);
+void set_action(Exchange *ex, const char *action);
+
+void on_read(ngx_event_t *ev) noexcept;
+void on_write(ngx_event_t *ev) noexcept;
+
+
+/* runs a step for the exchange; a C++ failure fails the exchange */
+/* runs a step for the exchange; a C++ failure fails the exchange */
+template <typename F>
+void
+guarded(Exchange *ex, F step) noexcept
+{
+    try {
+        step();
+
+    } catch (const std::bad_alloc &) {
+        ex->impl->fail(ex, "out of memory");
+
+    } catch (const std::exception &e) {
+        ex->impl->fail(ex, e.what());
+
+    } catch (...) {
+        ex->impl->fail(ex, "internal error");
+    }
+}
+
+} // namespace webpush::push
