@@ -524,7 +524,7 @@ try {
         return static_cast<char *>(NGX_CONF_ERROR);
     }
 
-    sender::PushHosts hosts;
+    push::PushHosts hosts;
     auto *value = static_cast<ngx_str_t *>(mcf->push_hosts->elts);
 
     for (ngx_uint_t i = 0; i < mcf->push_hosts->nelts; i++) {
@@ -578,7 +578,7 @@ build_rules(ngx_conf_t *cf, MainConf *mcf)
     api::SubscriptionRules &rules = objects->subscription_rules;
 
     rules.push_hosts = objects->push_hosts ? *objects->push_hosts
-                                           : sender::PushHosts::defaults();
+                                           : push::PushHosts::defaults();
     rules.groups = to_strings(mcf->groups);
     rules.locales = to_strings(mcf->locales);
     rules.key_check = [](std::string_view p256dh, std::string_view auth,

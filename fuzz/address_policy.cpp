@@ -1,4 +1,4 @@
-// The SSRF guard after DNS (sender/address_policy.hpp).  Input: the first
+// The SSRF guard after DNS (push/address_policy.hpp).  Input: the first
 // line is an address in text for parse_ip(); the other lines are
 // webpush_push_hosts patterns for the AddressPolicy.  The first 16 bytes
 // are also taken raw, as an IPv6 and (4 of them) an IPv4 address, to
@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 #include "fuzz_common.hpp"
-#include "sender/address_policy.hpp"
+#include "push/address_policy.hpp"
 
-using namespace webpush::sender;
+using namespace webpush::push;
 
 namespace {
 
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
         start = nl + 1;
     }
 
-    webpush::sender::PushHosts hosts;
+    webpush::push::PushHosts hosts;
     std::string reason;
     for (std::size_t i = 1; i < lines.size(); i++) {
         reason.clear();

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 #include "fuzz_common.hpp"
 
-using namespace webpush::sender;
+using namespace webpush::push;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 #include "crypto/ece.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/vapid.hpp"
@@ -37,10 +37,10 @@ const crypto::VapidKey& vapid_key()
     return key;
 }
 
-const sender::PushHosts& hosts()
+const push::PushHosts& hosts()
 {
-    static const sender::PushHosts h = [] {
-        sender::PushHosts x = sender::PushHosts::defaults();
+    static const push::PushHosts h = [] {
+        push::PushHosts x = push::PushHosts::defaults();
         std::string reason;
         x.add("http://127.0.0.1:9999", reason);
         x.add("push.example", reason);

@@ -15,7 +15,7 @@
 namespace webpush {
 
 struct ConfObjects {
-    std::optional<sender::PushHosts>  push_hosts;   /* webpush_push_hosts */
+    std::optional<push::PushHosts>  push_hosts;   /* webpush_push_hosts */
     api::SubscriptionRules         subscription_rules;
     api::NotificationRules         notification_rules;
 };

@@ -1,4 +1,4 @@
-# The SSRF guard after DNS (src/sender/address_policy.hpp): a host name the
+# The SSRF guard after DNS (src/push/address_policy.hpp): a host name the
 # allow-list accepts may resolve to anything, so the sender refuses to
 # connect to addresses that are not globally reachable (loopback, private,
 # link-local such as 169.254.169.254, ...) unless a webpush_push_hosts

@@ -23,7 +23,7 @@
 #include "api/errors.hpp"
 #include "util/json.hpp"
 #include "api/jsonapi.hpp"
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 
 namespace webpush::api {
 
@@ -62,7 +62,7 @@ using KeyCheck = std::function<bool(std::string_view p256dh,
                                     std::string& reason)>;
 
 struct SubscriptionRules {
-    sender::PushHosts push_hosts = sender::PushHosts::defaults(); // webpush_push_hosts
+    push::PushHosts push_hosts = push::PushHosts::defaults(); // webpush_push_hosts
     std::vector<std::string> groups;   // webpush_groups; empty = any
     std::vector<std::string> locales;  // webpush_locales; empty = any
     KeyCheck key_check;                // empty: no cryptographic check
@@ -87,7 +87,7 @@ struct SubscriptionRequest {
     // Extracted from the payload for the sender; valid only when the
     // payload passed (no 5400 about it).
     std::string endpoint;
-    std::optional<sender::PushEndpoint> push_endpoint;
+    std::optional<push::PushEndpoint> push_endpoint;
     std::string p256dh;
     std::string auth;
     ContentEncoding content_encoding = ContentEncoding::Aes128gcm;

@@ -100,7 +100,7 @@ Impl::Impl(const HttpClientConfig &conf)
 {
     /* none: only globally reachable addresses */
     if (conf.push_hosts != nullptr) {
-        policy_ = sender::AddressPolicy(*conf.push_hosts);
+        policy_ = push::AddressPolicy(*conf.push_hosts);
     }
 
     /* read once: the pointer need not outlive the constructor */

@@ -92,12 +92,9 @@
 #include <vector>
 
 
-namespace webpush::sender {
-class PushHosts;
-}
-
-
 namespace webpush::push {
+
+class PushHosts;
 
 
 /*
@@ -161,7 +158,7 @@ struct HttpClientConfig {
      * reachable (address_policy.hpp).  nullptr: only globally reachable
      * addresses.  Read when the client is made.
      */
-    const sender::PushHosts  *push_hosts = nullptr;
+    const PushHosts       *push_hosts = nullptr;
 };
 
 

@@ -114,7 +114,7 @@ Impl::connect_next(Exchange *ex)
 bool
 Impl::refuse(Exchange *ex, const Addr &a)
 {
-    sender::IpAddress ip;
+    push::IpAddress ip;
 
     if (a.u.sa.sa_family == AF_INET) {
         ngx_memcpy(ip.bytes.data(), &a.u.sin.sin_addr, 4);
@@ -143,7 +143,7 @@ Impl::refuse(Exchange *ex, const Addr &a)
         return false;
     }
 
-    std::string text = sender::to_string(ip);
+    std::string text = to_string(ip);
 
     /*
      * The error names the lowest refused address: the resolver rotates

@@ -18,7 +18,7 @@
 #include "push/ngx_webpush_push_conn.hpp"
 #include "push/ngx_webpush_push_transport.hpp"
 #include "push/wire.hpp"
-#include "sender/address_policy.hpp"
+#include "push/address_policy.hpp"
 #include "util/lru.hpp"
 
 #include <optional>
@@ -75,7 +75,7 @@ struct Exchange {
     ngx_msec_t              start;
     std::optional<glue::Event>  deadline;   /* the whole request */
     size_t                  refused = 0;    /* addresses refused by policy */
-    sender::IpAddress       refused_ip;     /* the lowest of them */
+    push::IpAddress       refused_ip;     /* the lowest of them */
     std::string             refusal;        /* why, for that one */
 
     bool                    finished = false;
@@ -170,7 +170,7 @@ private:
     /* idle connections, most recently used first */
     IdlePool                                             idle_;
 
-    sender::AddressPolicy                                policy_;
+    push::AddressPolicy                                policy_;
 
     /* HTTP/1.1, the one transport so far */
     std::unique_ptr<Transport>                           h1_;

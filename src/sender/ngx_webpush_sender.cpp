@@ -11,7 +11,7 @@
 #include "push/ngx_webpush_push_client.hpp"
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_sender.hpp"
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 #include "sender/log_limit.hpp"
 #include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"

@@ -54,9 +54,14 @@ class Queue;
 }
 
 
+namespace push {
+class PushHosts;
+}
+
+
 namespace sender {
 
-class PushHosts;
+using push::PushHosts;
 
 
 /* outcomes per push-service origin, this worker's */

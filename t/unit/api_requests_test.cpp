@@ -363,7 +363,7 @@ TEST(ApiSubscriptionRequest, EndpointAllowList)
         expect_single(r.errors, "5400", "Invalid payload structure.");
     }
     SubscriptionRules rules;
-    rules.push_hosts = webpush::sender::PushHosts();
+    rules.push_hosts = webpush::push::PushHosts();
     std::string reason;
     ASSERT_TRUE(rules.push_hosts.add("http://127.0.0.1:9999", reason));
     SubscriptionValidation r = subscription(

@@ -27,8 +27,8 @@
 // that is not a canonical dotted quad ("2130706433", "0x7f.1",
 // "127.1"); a port outside 1..65535; or no pattern matches.
 
-#ifndef WEBPUSH_SENDER_PUSH_HOSTS_HPP
-#define WEBPUSH_SENDER_PUSH_HOSTS_HPP
+#ifndef WEBPUSH_PUSH_PUSH_HOSTS_HPP
+#define WEBPUSH_PUSH_PUSH_HOSTS_HPP
 
 #include <cstdint>
 #include <optional>
@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-namespace webpush::sender {
+namespace webpush::push {
 
 struct PushHostPattern {
     std::string host;        // lowercase; the domain part for "*.domain";
@@ -86,6 +86,6 @@ private:
     std::vector<PushHostPattern> patterns_;
 };
 
-}  // namespace webpush::sender
+}  // namespace webpush::push
 
 #endif

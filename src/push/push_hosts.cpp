@@ -1,8 +1,8 @@
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 
 #include <cstddef>
 
-namespace webpush::sender {
+namespace webpush::push {
 
 namespace {
 
@@ -397,4 +397,4 @@ std::optional<PushEndpoint> PushHosts::match(std::string_view url,
     }
 }
 
-}  // namespace webpush::sender
+}  // namespace webpush::push

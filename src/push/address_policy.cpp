@@ -1,12 +1,12 @@
-#include "sender/address_policy.hpp"
+#include "push/address_policy.hpp"
 
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 
 #include <arpa/inet.h>
 
 #include <cstddef>
 
-namespace webpush::sender {
+namespace webpush::push {
 
 namespace {
 
@@ -197,9 +197,9 @@ const char* special_purpose(const IpAddress& a) noexcept
     return nullptr;
 }
 
-AddressPolicy::AddressPolicy(const sender::PushHosts& hosts)
+AddressPolicy::AddressPolicy(const push::PushHosts& hosts)
 {
-    for (const sender::PushHostPattern& p : hosts.patterns()) {
+    for (const push::PushHostPattern& p : hosts.patterns()) {
         if (!p.ip_literal || p.wildcard) {
             continue;
         }
@@ -236,4 +236,4 @@ const char* AddressPolicy::refusal(const IpAddress& a, bool tls,
     return why;
 }
 
-}  // namespace webpush::sender
+}  // namespace webpush::push

@@ -46,7 +46,7 @@
 #include <string_view>
 #include <vector>
 
-namespace webpush::sender {
+namespace webpush::push {
 
 class PushHosts;
 
@@ -86,7 +86,7 @@ public:
     AddressPolicy() = default;
 
     // ... except those that an IP-literal pattern of hosts names.
-    explicit AddressPolicy(const sender::PushHosts& hosts);
+    explicit AddressPolicy(const push::PushHosts& hosts);
 
     // Allows a not globally reachable address for https on port (0: 443)
     // and, with allow_http, plain http on port (0: 80), as the pattern
@@ -110,6 +110,6 @@ private:
     std::vector<Grant> grants_;
 };
 
-}  // namespace webpush::sender
+}  // namespace webpush::push
 
 #endif

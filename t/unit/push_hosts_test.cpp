@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "sender/push_hosts.hpp"
+#include "push/push_hosts.hpp"
 
-using namespace webpush::sender;
+using namespace webpush::push;
 
 namespace {
 

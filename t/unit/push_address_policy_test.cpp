@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "sender/push_hosts.hpp"
-#include "sender/address_policy.hpp"
+#include "push/push_hosts.hpp"
+#include "push/address_policy.hpp"
 
-using namespace webpush::sender;
+using namespace webpush::push;
 
 namespace {
 
@@ -192,7 +192,7 @@ TEST(AddressPolicy, RefusesUnlessAPatternNamesTheLiteral)
     EXPECT_STREQ(none.refusal(ip("10.1.2.3"), false, 80),
                  "private-use (10.0.0.0/8)");
 
-    webpush::sender::PushHosts hosts;
+    webpush::push::PushHosts hosts;
     std::string reason;
     for (const char* p : {"http://127.0.0.1:8080", "10.0.0.7",
                           "[fd00::7]:8443", "*.rebind.test",
