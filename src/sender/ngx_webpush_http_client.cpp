@@ -1692,7 +1692,12 @@ Impl::process(Conn *conn)
 
     case Body::chunked:
         for ( ;; ) {
+#if (nginx_version >= 1027002)
+            /* keep_trailers 0: trailers are parsed and skipped */
+            rc = ngx_http_parse_chunked(r, b, &ex->chunked, 0);
+#else
             rc = ngx_http_parse_chunked(r, b, &ex->chunked);
+#endif
 
             if (rc == NGX_OK) {
                 off_t n = std::min<off_t>(ex->chunked.size, b->last - b->pos);
