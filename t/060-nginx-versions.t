@@ -30,7 +30,15 @@ if ($ENV{WEBPUSH_SKIP_NGINX_VERSIONS}) {
 die "TEST_PG_DIR is not set: run under t/bin/with-postgres\n"
     unless $ENV{TEST_PG_DIR};
 
-my $dir = $ENV{WEBPUSH_NGINX_ARCHIVES} || "$top/../shared/nginx";
+# beside the checkout (the workplace's layout), or where this workplace
+# keeps them when the checkout is a clone elsewhere
+my ($dir) = grep { defined && -d }
+            ($ENV{WEBPUSH_NGINX_ARCHIVES}, "$top/../shared/nginx",
+             '/work/shared/nginx');
+if (!defined $dir) {
+    plan skip_all => 'no nginx source archives (../shared/nginx); '
+                     . 'set WEBPUSH_NGINX_ARCHIVES';
+}
 my @archives = sort { vcmp($a->[0], $b->[0]) }
                map { /nginx-(\d+\.\d+\.\d+)\.tar\.gz$/ ? [$1, $_] : () }
                glob "$dir/nginx-*.tar.gz";
