@@ -272,6 +272,11 @@ sub stop_nginx {
         sleep 0.025;
     }
     diag("nginx $pid did not quit in 10 s, killing it");
+    # its workers first, the master frozen so that it starts no others:
+    # a killed master's workers would outlive the test
+    kill 'STOP', $pid;
+    my @workers = split ' ', `ps -o pid= --ppid $pid`;
+    kill 'KILL', @workers if @workers;
     kill 'KILL', $pid;
     sleep 0.1;
 }
