@@ -58,9 +58,6 @@ Pool::Pool(ngx_log_t *log, Conninfo conninfo, ngx_uint_t size,
       setup_sql_(std::move(setup_sql)), resolver_(resolver),
       deliver_(log, "database callbacks", [this]() { deliver(); })
 {
-    ngx_queue_init(&waiting_);
-    ngx_queue_init(&finished_);
-
     for (ngx_uint_t i = 0; i < size; i++) {
         connections_.push_back(std::make_unique<Connection>(this, i));
     }
@@ -76,10 +73,9 @@ Pool::~Pool()
     deliver_.cancel();
     connections_.clear();
 
-    for (ngx_queue_t *q : {&waiting_, &finished_}) {
-        while (!ngx_queue_empty(q)) {
-            Job *job = Job::of(ngx_queue_head(q));
-            job->unlink();
+    for (glue::List<Job> *jobs : {&waiting_, &finished_}) {
+        while (Job *job = jobs->front()) {
+            jobs->remove(job->link);
             delete job;
         }
     }
@@ -137,9 +133,7 @@ Pool::enqueue(std::unique_ptr<Job> owned)
     Job *job = owned.release();
 
     job->deadline.arm(timeout_);
-    ngx_queue_insert_tail(&waiting_, &job->link.queue);
-    job->linked = true;
-    nwaiting_++;
+    waiting_.push_back(job->link, job);
 
     dispatch();
 }
@@ -148,7 +142,7 @@ Pool::enqueue(std::unique_ptr<Job> owned)
 void
 Pool::dispatch() noexcept
 {
-    if (nwaiting_ != 0) {
+    if (!waiting_.empty()) {
         bool any = false;
 
         for (auto &conn : connections_) {
@@ -167,14 +161,13 @@ Pool::dispatch() noexcept
     }
 
     for (auto &conn : connections_) {
-        if (nwaiting_ == 0) {
+        if (waiting_.empty()) {
             return;
         }
 
         if (conn->idle()) {
-            Job *job = Job::of(ngx_queue_head(&waiting_));
-            job->unlink();
-            nwaiting_--;
+            Job *job = waiting_.front();
+            waiting_.remove(job->link);
             conn->run(job);
         }
     }
@@ -206,8 +199,7 @@ Pool::job_expired(Job *job) noexcept
         return;
     }
 
-    job->unlink();
-    nwaiting_--;
+    waiting_.remove(job->link);
 
     Outcome outcome;
     outcome.error = "no database connection available in time";
@@ -228,8 +220,7 @@ Pool::job_finished(Job *job, Outcome &&outcome) noexcept
 
     job->deadline.cancel();
     job->outcome = std::move(outcome);
-    ngx_queue_insert_tail(&finished_, &job->link.queue);
-    job->linked = true;
+    finished_.push_back(job->link, job);
 
     deliver_.post();
 }
@@ -239,18 +230,12 @@ void
 Pool::deliver() noexcept
 {
     /* the callbacks may queue more: those wait for the next round */
-    ngx_queue_t batch;
+    glue::List<Job> batch;
 
-    ngx_queue_init(&batch);
+    finished_.move_to(batch);
 
-    if (!ngx_queue_empty(&finished_)) {
-        ngx_queue_add(&batch, &finished_);
-        ngx_queue_init(&finished_);
-    }
-
-    while (!ngx_queue_empty(&batch)) {
-        Job *job = Job::of(ngx_queue_head(&batch));
-        job->unlink();
+    while (Job *job = batch.front()) {
+        batch.remove(job->link);
 
         std::unique_ptr<Job> owned(job);
         Callback done = std::move(job->done);
@@ -270,7 +255,7 @@ Pool::stats() const
     PoolStats s{};
 
     s.connections = connections_.size();
-    s.queued = nwaiting_;
+    s.queued = waiting_.size();
     s.queries = queries_;
     s.errors = errors_;
     s.timeouts = timeouts_;

@@ -34,6 +34,7 @@
 #include "db/conninfo.hpp"
 #include "db/sql.hpp"
 #include "glue/ngx_webpush_glue.hpp"
+#include "glue/ngx_webpush_list.hpp"
 
 #include <libpq-fe.h>
 
@@ -177,9 +178,8 @@ private:
     ResolverConf                               resolver_;
 
     std::vector<std::unique_ptr<Connection>>   connections_;
-    ngx_queue_t                                waiting_;   /* Job::link */
-    ngx_uint_t                                 nwaiting_ = 0;
-    ngx_queue_t                                finished_;  /* Job::link */
+    glue::List<Job>                            waiting_;   /* Job::link */
+    glue::List<Job>                            finished_;  /* Job::link */
     glue::Event                                deliver_;
     std::string                                channel_;
     std::function<void()>                      on_notify_;

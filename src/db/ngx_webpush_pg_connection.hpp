@@ -26,13 +26,6 @@ namespace webpush::db {
 /* libpq's messages end in a newline */
 std::string trimmed(const char *msg);
 
-/* a job's place in a queue; standard layout, so a queue entry leads to it */
-struct JobLink {
-    ngx_queue_t  queue;
-    Job         *job;
-};
-
-
 struct Job {
     Pool              *pool;
     const Statement   *stmt;               /* or nullptr: run sql */
@@ -41,8 +34,7 @@ struct Job {
     Callback           done;
     Outcome            outcome;            /* once finished */
     Connection        *conn = nullptr;     /* running on it */
-    JobLink            link;               /* waiting or finished */
-    bool               linked = false;
+    glue::Link<Job>    link;               /* waiting or finished */
     /*
      * Not cancelable: a graceful shutdown lets running queries finish
      * (bounded by the deadline) so that their requests get answers.
@@ -53,23 +45,7 @@ struct Job {
         : pool(p), stmt(s), params(std::move(ps)), done(std::move(cb)),
           deadline(p->log(), "database query deadline",
                    [this]() { pool->job_expired(this); }, false)
-    {
-        ngx_queue_init(&link.queue);
-        link.job = this;
-    }
-
-    void unlink() noexcept
-    {
-        if (linked) {
-            ngx_queue_remove(&link.queue);
-            linked = false;
-        }
-    }
-
-    static Job *of(ngx_queue_t *q) noexcept
-    {
-        return reinterpret_cast<JobLink *>(q)->job;
-    }
+    {}
 };
 
 

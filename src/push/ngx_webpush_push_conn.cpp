@@ -460,7 +460,9 @@ Conn *
 Impl::take_idle(const std::string &key) noexcept
 {
     for ( ;; ) {
-        Conn *conn = idle_.find(key);
+        Conn *conn = idle_.find([&key](Conn *idle) {
+                         return idle->key == key;
+                     });
 
         if (conn == nullptr) {
             return nullptr;
@@ -468,7 +470,7 @@ Impl::take_idle(const std::string &key) noexcept
 
         ngx_connection_t *c = conn->c;
 
-        idle_.remove(conn);
+        idle_.remove(conn->idle);
 
         if (!alive(c) || ngx_handle_read_event(c->read, 0) != NGX_OK) {
             close_conn(conn, false);
@@ -557,10 +559,10 @@ Impl::park(Conn *conn) noexcept
     c->read->cancelable = 1;
     ngx_add_timer(c->read, conf_.keepalive_timeout);
 
-    idle_.push_front(conn);
+    idle_.push_front(conn->idle, conn);
 
     while (idle_.size() > conf_.keepalive) {
-        close_conn(idle_.oldest(), true);
+        close_conn(idle_.back(), true);
     }
 
     if (c->read->ready) {
@@ -591,7 +593,7 @@ Impl::close_conn(Conn *conn, bool graceful) noexcept
     ngx_connection_t *c = conn->c;
 
     if (conn->idle.linked()) {
-        idle_.remove(conn);
+        idle_.remove(conn->idle);
     }
 
     conns_.remove(conn->all);
@@ -631,7 +633,7 @@ void
 Impl::close_idle() noexcept
 {
     while (!idle_.empty()) {
-        close_conn(idle_.oldest(), true);
+        close_conn(idle_.back(), true);
     }
 }
 
@@ -764,54 +766,6 @@ create_client_ssl(ngx_conf_t *cf, ngx_ssl_t *ssl, ngx_str_t *trusted_cert,
     }
 
     return NGX_OK;
-}
-
-
-void
-IdlePool::push_front(Conn *conn) noexcept
-{
-    conn->idle.conn = conn;
-    ngx_queue_insert_head(&head_, &conn->idle.queue);
-    size_++;
-}
-
-
-void
-IdlePool::remove(Conn *conn) noexcept
-{
-    ngx_queue_remove(&conn->idle.queue);
-    conn->idle.conn = nullptr;
-    size_--;
-}
-
-
-Conn *
-IdlePool::oldest() noexcept
-{
-    if (ngx_queue_empty(&head_)) {
-        return nullptr;
-    }
-
-    /* the macro is a cast: parenthesized before "->" */
-    return (ngx_queue_data(ngx_queue_last(&head_), IdleLink, queue))->conn;
-}
-
-
-Conn *
-IdlePool::find(const std::string &key) noexcept
-{
-    for (ngx_queue_t *q = ngx_queue_head(&head_);
-         q != ngx_queue_sentinel(&head_);
-         q = ngx_queue_next(q))
-    {
-        Conn *conn = (ngx_queue_data(q, IdleLink, queue))->conn;
-
-        if (conn->key == key) {
-            return conn;
-        }
-    }
-
-    return nullptr;
 }
 
 } // namespace webpush::push

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "ngx.hpp"
+#include "glue/ngx_webpush_list.hpp"
 #include "push/ngx_webpush_push_client.hpp"
 
 #include <memory>
@@ -33,83 +34,6 @@ constexpr ngx_int_t   verify_depth = 10;
  */
 constexpr ngx_uint_t  max_conn_requests = 1000;
 constexpr ngx_msec_t  max_conn_age = 3600000;   /* 1 h */
-
-
-/* an intrusive doubly linked list: linking never allocates */
-template <typename T>
-struct Hook {
-    Hook  *prev = nullptr;
-    Hook  *next = nullptr;
-    T     *owner = nullptr;
-
-    bool linked() const noexcept { return prev != nullptr; }
-};
-
-
-template <typename T>
-class List {
-public:
-    List() noexcept { head_.prev = head_.next = &head_; }
-
-    List(const List &) = delete;
-    List &operator=(const List &) = delete;
-
-    bool empty() const noexcept { return head_.next == &head_; }
-    size_t size() const noexcept { return size_; }
-
-    T *front() const noexcept { return empty() ? nullptr : head_.next->owner; }
-    T *back() const noexcept { return empty() ? nullptr : head_.prev->owner; }
-
-    void
-    push_front(Hook<T> &h, T *owner) noexcept
-    {
-        h.owner = owner;
-        h.prev = &head_;
-        h.next = head_.next;
-        head_.next->prev = &h;
-        head_.next = &h;
-        size_++;
-    }
-
-    void
-    push_back(Hook<T> &h, T *owner) noexcept
-    {
-        h.owner = owner;
-        h.next = &head_;
-        h.prev = head_.prev;
-        head_.prev->next = &h;
-        head_.prev = &h;
-        size_++;
-    }
-
-    void
-    remove(Hook<T> &h) noexcept
-    {
-        h.prev->next = h.next;
-        h.next->prev = h.prev;
-        h.prev = nullptr;
-        h.next = nullptr;
-        size_--;
-    }
-
-    /* calls f(T *) for each element, front to back; f may not unlink */
-    template <typename F>
-    T *
-    find(F f) const
-    {
-        for (Hook<T> *h = head_.next; h != &head_; h = h->next) {
-            if (f(h->owner)) {
-                return h->owner;
-            }
-        }
-
-        return nullptr;
-    }
-
-private:
-    Hook<T>  head_;
-    size_t   size_ = 0;
-};
 
 
 struct Addr {
@@ -149,20 +73,11 @@ struct Conn;
 class Transport;
 
 
-/* a Conn's link in the IdlePool (standard layout for ngx_queue_data) */
-struct IdleLink {
-    ngx_queue_t   queue;
-    Conn         *conn = nullptr;     /* nullptr: not parked */
-
-    bool linked() const noexcept { return conn != nullptr; }
-};
-
-
 /* one TCP connection to a push service */
 struct Conn {
     HttpClient::Impl     *impl;
-    Hook<Conn>            all;              /* Impl::conns_ */
-    IdleLink              idle;             /* Impl::idle_, when parked */
+    glue::Link<Conn>      all;              /* Impl::conns_ */
+    glue::Link<Conn>      idle;             /* Impl::idle_, when parked */
     ngx_connection_t     *c;
     std::string           key;
     std::string           peer_text;        /* "192.0.2.1:443" */
@@ -175,36 +90,6 @@ struct Conn {
     Transport            *transport;        /* speaks HTTP on it */
     ngx_uint_t            requests = 0;     /* exchanges attached so far */
     ngx_msec_t            born = 0;         /* when it was connected */
-};
-
-
-/*
- * The keep-alive pool: parked connections on an ngx_queue_t, the most
- * recently parked first (reuse takes the warmest one, the limit closes
- * the coldest).  Linking never allocates.
- */
-class IdlePool {
-public:
-    IdlePool() noexcept { ngx_queue_init(&head_); }
-
-    IdlePool(const IdlePool &) = delete;
-    IdlePool &operator=(const IdlePool &) = delete;
-
-    bool empty() const noexcept { return size_ == 0; }
-    size_t size() const noexcept { return size_; }
-
-    void push_front(Conn *conn) noexcept;
-    void remove(Conn *conn) noexcept;
-
-    /* the least recently parked one, nullptr when empty */
-    Conn *oldest() noexcept;
-
-    /* the most recently parked one for this origin key, or nullptr */
-    Conn *find(const std::string &key) noexcept;
-
-private:
-    ngx_queue_t  head_;
-    size_t       size_ = 0;
 };
 
 

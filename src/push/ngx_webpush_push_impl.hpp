@@ -48,7 +48,7 @@ enum class Parse {
 /* one post(): the request, its progress and its response */
 struct Exchange {
     HttpClient::Impl       *impl;
-    Hook<Exchange>          active;         /* Impl::active_ */
+    glue::Link<Exchange>    active;         /* Impl::active_ */
     Exchange               *next_done = nullptr;
 
     PushRequest             req;
@@ -160,15 +160,18 @@ private:
     HttpClientConfig                                     conf_;
     ngx_log_t                                           *log_;
 
-    List<Exchange>                                       active_;
+    glue::List<Exchange>                                 active_;
     Exchange                                            *done_head_ = nullptr;
     Exchange                                            *done_tail_ = nullptr;
     glue::Event                                          deliver_ev_;
 
-    List<Conn>                                           conns_;
+    glue::List<Conn>                                     conns_;
 
-    /* idle connections, most recently used first */
-    IdlePool                                             idle_;
+    /*
+     * The keep-alive pool: parked connections, the most recently parked
+     * first (reuse takes the warmest one, the limit closes the coldest).
+     */
+    glue::List<Conn>                                     idle_;
 
     push::AddressPolicy                                policy_;
 
