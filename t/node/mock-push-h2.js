@@ -64,27 +64,8 @@
 const fs = require('fs');
 const http2 = require('http2');
 const https = require('https');
-const { spawn } = require('child_process');
 
-function parseArgs(argv) {
-    const opts = { _: [] };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a.startsWith('--')) {
-            const name = a.slice(2);
-            const next = argv[i + 1];
-            if (next === undefined || next.startsWith('--')) {
-                opts[name] = true;
-            } else {
-                opts[name] = next;
-                i++;
-            }
-        } else {
-            opts._.push(a);
-        }
-    }
-    return opts;
-}
+const { parseArgs, detach: detachScript } = require('./lib/cli');
 
 const kConn = Symbol('connection');
 const PROTO = (alpn) => (alpn === 'h2' ? 'h2' : 'http1');
@@ -357,24 +338,9 @@ function call(port, method, path) {
     });
 }
 
-async function detach(opts, argv) {
-    const args = argv.filter((a, i) => a !== '--pidfile'
-                                       && argv[i - 1] !== '--pidfile');
-    const child = spawn(process.execPath, [__filename, ...args], {
-        detached: true,
-        stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    fs.writeFileSync(opts.pidfile, `${child.pid}\n`);
-    child.unref();
-    for (let i = 0; i < 200; i++) {
-        try {
-            await call(Number(opts.port), 'GET', '/stats');
-            return;
-        } catch (e) {
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    }
-    throw new Error('the mock push service did not start');
+function detach(opts, argv) {
+    return detachScript(__filename, opts, argv,
+                        () => call(Number(opts.port), 'GET', '/stats'), 200);
 }
 
 async function main() {

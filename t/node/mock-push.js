@@ -80,7 +80,6 @@ const dgram = require('dgram');
 const fs = require('fs');
 const http = require('http');
 const https = require('https');
-const { spawn } = require('child_process');
 
 let ece;
 try {
@@ -93,25 +92,7 @@ try {
 const UA_PRIVATE = 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94';
 const UA_AUTH = 'BTBZMqHH6r4Tts7J_aSIgg';
 
-function parseArgs(argv) {
-    const opts = { _: [] };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a.startsWith('--')) {
-            const name = a.slice(2);
-            const next = argv[i + 1];
-            if (next === undefined || next.startsWith('--')) {
-                opts[name] = true;
-            } else {
-                opts[name] = next;
-                i++;
-            }
-        } else {
-            opts._.push(a);
-        }
-    }
-    return opts;
-}
+const { parseArgs, detach: detachScript } = require('./lib/cli');
 
 const b64u = (s) => Buffer.from(s, 'base64url');
 
@@ -740,25 +721,9 @@ async function client(cmd, opts) {
     }
 }
 
-async function detach(opts, argv) {
-    const args = argv.filter((a, i) => a !== '--pidfile'
-                                       && argv[i - 1] !== '--pidfile');
-    const child = spawn(process.execPath, [__filename, ...args], {
-        detached: true,
-        stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    fs.writeFileSync(opts.pidfile, `${child.pid}\n`);
-    child.unref();
-
-    for (let i = 0; i < 100; i++) {
-        try {
-            await get(Number(opts.port), !!opts.tls, '/conns');
-            return;
-        } catch (e) {
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    }
-    throw new Error('the mock push service did not start');
+function detach(opts, argv) {
+    return detachScript(__filename, opts, argv,
+                        () => get(Number(opts.port), !!opts.tls, '/conns'), 100);
 }
 
 async function main() {
