@@ -868,16 +868,10 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
     answer.status = status;
     answer.retry_after = r.retry_after;
     answer.body = r.body;
+    answer.permanent = r.permanent;
 
     Decision decision = decide(policy_, answer, d.attempts, d.ttl, waited,
                                now / 1000, random_);
-
-    /* sending again cannot help: the push service's address is refused */
-    if (r.permanent && decision.outcome == Outcome::retry) {
-        decision.outcome = Outcome::failed;
-        decision.delay_ms = 0;
-        decision.reason = "not retried";
-    }
 
     std::optional<std::string> error;
 

@@ -404,6 +404,13 @@ Decision decide(const RetryPolicy& policy, const Answer& answer,
         break;
     }
 
+    // sending again cannot help (the push service's address is refused)
+    if (status == 0 && answer.permanent) {
+        d.outcome = Outcome::failed;
+        d.reason = "not retried";
+        return d;
+    }
+
     if (attempts >= policy.max_attempts) {
         d.outcome = Outcome::failed;
         d.reason = "attempts exhausted";

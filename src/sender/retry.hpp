@@ -105,6 +105,8 @@ struct Answer {
     unsigned status = 0;
     std::string_view retry_after;   // raw Retry-After, empty when absent
     std::string_view body;          // the first bytes of the body
+    bool permanent = false;         // no answer, and none would come on
+                                    // another try (a refused address)
 };
 
 // Mozilla autopush's errno for "retry immediately" in a 503 body
@@ -116,7 +118,8 @@ constexpr long autopush_retry_now = 202;
 //   503 with autopush errno 202 is retried at once (no backoff; still an
 //   attempt, and a Retry-After still wins), errno 201 backs off;
 //   401 and 403 (Apple BadJwtToken, VapidPkHashMismatch; FCM) fail, with
-//   the reason "credentials refused".
+//   the reason "credentials refused";
+//   a permanent failure without an answer fails at once ("not retried").
 Decision decide(const RetryPolicy& policy, const Answer& answer,
                 unsigned attempts, std::int64_t original_ttl,
                 std::int64_t waited, std::int64_t now,

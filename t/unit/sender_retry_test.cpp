@@ -445,6 +445,25 @@ TEST(DecideAnswer, AutopushErrno201BacksOff)
     EXPECT_EQ(d.delay_ms, 1000);
 }
 
+TEST(DecideAnswer, PermanentFailureIsNotRetried)
+{
+    RetryPolicy p;
+    Answer a;                       // no answer: a transport failure
+    Decision d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::retry);
+
+    a.permanent = true;             // the address was refused
+    d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::failed);
+    EXPECT_EQ(d.delay_ms, 0);
+    EXPECT_STREQ(d.reason, "not retried");
+
+    // an answer speaks for itself
+    a.status = 201;
+    d = decide(p, a, 1, 3600, 0, k2024, fixed(1, 1));
+    EXPECT_EQ(d.outcome, Outcome::sent);
+}
+
 TEST(DecideAnswer, RefusedCredentialsFail)
 {
     RetryPolicy p;
