@@ -160,6 +160,13 @@ ngx_command_t  commands[] = {
       offsetof(MainConf, keepalive),
       &keepalive_bounds },
 
+    { ngx_string("webpush_http2"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, http2),
+      nullptr },
+
     { ngx_string("webpush_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -680,6 +687,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
     mcf->ssl_verify = NGX_CONF_UNSET;
     mcf->concurrency = NGX_CONF_UNSET_UINT;
     mcf->keepalive = NGX_CONF_UNSET_UINT;
+    mcf->http2 = NGX_CONF_UNSET;
     mcf->timeout = NGX_CONF_UNSET_MSEC;
     mcf->message_ttl = NGX_CONF_UNSET;
     mcf->subscription_ttl = NGX_CONF_UNSET;
@@ -702,6 +710,7 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     ngx_conf_init_value(mcf->ssl_verify, 1);
     ngx_conf_init_uint_value(mcf->concurrency, 128);
     ngx_conf_init_uint_value(mcf->keepalive, 16);
+    ngx_conf_init_value(mcf->http2, 1);
     ngx_conf_init_msec_value(mcf->timeout, 10000);
     ngx_conf_init_value(mcf->message_ttl, 28 * 86400);
     ngx_conf_init_value(mcf->subscription_ttl, 7 * 86400);

@@ -113,8 +113,28 @@ void request(const std::vector<std::string_view>& ls)
         && name.find_first_not_of("0123456789abcdef:.") != std::string::npos) {
         name = "push.example";
     }
+    // HTTP/2: the same checks, lowercase names, no forbidden field
+    std::vector<Field> fields;
+    std::string h2_error = request_fields(r, name, fields);
+    if (h2_error.empty()) {
+        FUZZ_CHECK(fields.size() >= 5 && fields[0].first == ":method"
+                   && fields.back().first == "content-length",
+                   "pseudo-headers first, content-length last");
+        for (std::size_t i = 4; i < fields.size(); i++) {
+            const std::string& f = fields[i].first;
+            FUZZ_CHECK(f.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                           == std::string::npos
+                       && f != "connection" && f != "transfer-encoding"
+                       && f != "host" && f != "te",
+                       "lowercase, no connection-specific field");
+            FUZZ_CHECK(valid_value(fields[i].second), "a valid value");
+        }
+    }
+
     std::string out;
     std::string error = write_request(r, name, r.headers.size() % 2, out);
+    FUZZ_CHECK(error.empty() == h2_error.empty(),
+               "HTTP/1.1 and HTTP/2 refuse the same requests");
     if (!error.empty()) {
         FUZZ_CHECK(error.rfind("invalid request: bad header \"", 0) == 0,
                    "the error names a header");

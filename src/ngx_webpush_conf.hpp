@@ -48,6 +48,7 @@ struct MainConf {
     ngx_flag_t           ssl_verify;
     ngx_uint_t           concurrency;
     ngx_uint_t           keepalive;
+    ngx_flag_t           http2;                /* webpush_http2 */
     ngx_msec_t           timeout;
     time_t               message_ttl;
     time_t               subscription_ttl;

@@ -85,6 +85,39 @@ set_action(Exchange *ex, const char *action)
 }
 
 
+void
+keep_field(PushResponse &resp, Kept kept, std::string_view value)
+{
+    std::string *field = nullptr;
+
+    switch (kept) {
+
+    case Kept::retry_after:
+        field = &resp.retry_after;
+        break;
+
+    case Kept::location:
+        field = &resp.location;
+        break;
+
+    case Kept::wns_status:
+        field = &resp.wns_status;
+        break;
+
+    case Kept::wns_error:
+        field = &resp.wns_error;
+        break;
+
+    case Kept::none:
+        break;
+    }
+
+    if (field != nullptr) {
+        field->assign(value.substr(0, header_value_limit));
+    }
+}
+
+
 namespace {
 
 u_char *log_handler(ngx_log_t *log, u_char *buf, size_t len) noexcept;
@@ -96,7 +129,8 @@ void on_resolved(ngx_resolver_ctx_t *ctx) noexcept;
 Impl::Impl(const HttpClientConfig &conf)
     : conf_(conf), log_(conf.log ? conf.log : ngx_cycle->log),
       deliver_ev_(log_, "push callbacks", [this]() { deliver(); }),
-      h1_(make_http1(*this))
+      h1_(make_http1(*this)),
+      drain_ev_(log_, "push streams", [this]() { drain(); })
 {
     /* none: only globally reachable addresses */
     if (conf.push_hosts != nullptr) {
@@ -113,6 +147,7 @@ Impl::~Impl()
     destroying_ = true;
 
     deliver_ev_.cancel();
+    drain_ev_.cancel();
 
     /* callbacks run from deliver() may post() more: those abort too */
     while (!active_.empty() || done_head_ != nullptr) {
@@ -275,6 +310,11 @@ Impl::start(Exchange *ex)
             conn->transport->start(conn);
             return;
         }
+    }
+
+    /* HTTP/2: on a stream, or waiting for one */
+    if (schedule(ex)) {
+        return;
     }
 
     if (ex->ip_literal) {
@@ -536,6 +576,11 @@ Impl::expire(Exchange *ex) noexcept
 
         Conn *conn = ex->conn;
 
+        if (conn != nullptr && conn->phase == Phase::multiplexed) {
+            stream_end(ex, error);
+            return;
+        }
+
         /* never io_failure()'s resend: the deadline has passed */
         if (conn != nullptr && conn->phase == Phase::reading
             && ex->headers_done)
@@ -572,8 +617,22 @@ Impl::finish(Exchange *ex) noexcept
         ex->rctx = nullptr;
     }
 
-    if (ex->conn != nullptr) {
-        close_conn(ex->conn, false);
+    if (ex->wait.linked()) {
+        unwait(ex);
+    }
+
+    if (ex->opener) {
+        opener_gone(ex);
+    }
+
+    Conn *conn = ex->conn;
+
+    if (conn != nullptr && conn->phase == Phase::multiplexed) {
+        /* the connection carries other streams: reset this one only */
+        conn->transport->cancel(conn, ex);
+
+    } else if (conn != nullptr) {
+        close_conn(conn, false);
     }
 
     if (ex->resp.status) {
@@ -654,6 +713,9 @@ Impl::stats() const
     s.reuses = reuses_;
     s.retries = retries_;
     s.tls_resumed = tls_resumed_;
+    s.h2_connections = h2_.size();
+    s.streams = streams_;
+    s.refused = refused_;
 
     return s;
 }
@@ -711,6 +773,18 @@ on_event(ngx_event_t *ev, bool write) noexcept
 
     Impl *impl = conn->impl;
 
+    if (conn->phase == Phase::multiplexed) {
+        /* HTTP/2: the transport catches its own failures */
+        if (write) {
+            conn->transport->on_writable(conn);
+
+        } else {
+            conn->transport->on_readable(conn);
+        }
+
+        return;
+    }
+
     if (conn->phase == Phase::idle) {
         if (!write) {
             impl->idle_event(conn);
@@ -749,6 +823,7 @@ on_event(ngx_event_t *ev, bool write) noexcept
 
         case Phase::handshaking:
         case Phase::idle:
+        case Phase::multiplexed:
             break;
         }
     });

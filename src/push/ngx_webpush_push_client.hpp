@@ -52,14 +52,36 @@
  * webpush_concurrency well below worker_connections: a request that
  * finds no free connection fails ("no socket or connection available").
  *
- * Not implemented: HTTP/2, proxies, redirects (a 3xx is just a status).
+ * HTTP/2 (http2 on, https only): the TLS handshake offers ALPN "h2" and
+ * "http/1.1".  When the service picks h2, the connection carries many
+ * requests at once as streams (libnghttp2 frames them and does HPACK;
+ * the socket and TLS stay nginx's), up to the service's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (and 256).  Another connection to the
+ * origin is opened only when the open ones have no free stream, at most
+ * 8 per origin; beyond that requests wait for a stream (within their
+ * deadline).  While the first connection to an origin is being opened,
+ * the requests behind it wait for it instead of opening their own.  A
+ * service that picks HTTP/1.1 is remembered for an hour and gets
+ * HTTP/1.1 keep-alive as below.  A stream refused by the service
+ * (RST_STREAM REFUSED_STREAM, or above the last stream id of a GOAWAY)
+ * is sent again, on another stream, without the caller seeing it (at
+ * most 8 times); other stream resets and connection errors fail the
+ * requests on them like a transport error (an answer whose headers
+ * arrived keeps its status).  An idle HTTP/2 connection is kept for the
+ * keep-alive timeout, checked with PING every 30 s.  It is retired after
+ * 100,000 streams or an hour (as below).
  *
- * Files (src/push/): wire.* the pure HTTP/1.1 wire rules (request
- * writer, header rules, framing decisions); ngx_webpush_push_conn.*
- * connecting, TLS, session reuse and the keep-alive pool;
- * ngx_webpush_push_transport.hpp the interface a transport (HTTP/1.1
- * today: ngx_webpush_push_h1.cpp) implements; ngx_webpush_push_client.*
- * this interface, the exchange state machine and resolving.
+ * Not implemented: proxies, redirects (a 3xx is just a status),
+ * cleartext HTTP/2 (h2c).
+
+ * Files (src/push/): wire.* the pure wire rules (request writer, HTTP/2
+ * header fields, header rules, framing decisions);
+ * ngx_webpush_push_conn.* connecting, TLS, session reuse and the
+ * keep-alive pool; ngx_webpush_push_transport.hpp the interface the
+ * transports (ngx_webpush_push_h1.cpp, ngx_webpush_push_h2.cpp)
+ * implement; ngx_webpush_push_origins.cpp which connection or stream an
+ * exchange goes on; ngx_webpush_push_client.* this interface, the
+ * exchange state machine and resolving.
  *
  * Keepalive: after a complete response that allows it (HTTP/1.1 without
  * "Connection: close", a delimited body), the connection is parked in a
@@ -152,6 +174,7 @@ struct HttpClientConfig {
     ngx_msec_t       timeout = 10000;       /* webpush_timeout */
     ngx_uint_t       keepalive = 16;        /* webpush_keepalive */
     ngx_msec_t       keepalive_timeout = 60000;  /* idle connection life */
+    bool             http2 = true;          /* webpush_http2 */
 
     /*
      * Its IP-literal patterns may name addresses that are not globally
@@ -172,6 +195,9 @@ struct HttpClientStats {
     uint64_t     reuses;           /* requests on kept-alive connections */
     uint64_t     retries;          /* resent after a stale connection */
     uint64_t     tls_resumed;      /* abbreviated TLS handshakes */
+    ngx_uint_t   h2_connections;   /* open HTTP/2 connections */
+    uint64_t     streams;          /* requests sent on HTTP/2 streams */
+    uint64_t     refused;          /* streams refused, sent again */
 };
 
 

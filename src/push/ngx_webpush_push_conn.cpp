@@ -352,6 +352,19 @@ Impl::start_tls(Conn *conn)
         return;
     }
 
+    /* RFC 7301; the service's choice is read in opened() */
+    static const unsigned char  alpn[] = "\x02h2\x08http/1.1";
+
+    if (conf_.http2
+        && SSL_set_alpn_protos(c->ssl->connection, alpn, sizeof(alpn) - 1)
+           != 0)
+    {
+        ngx_ssl_error(NGX_LOG_ERR, c->log, 0,
+                      const_cast<char *>("SSL_set_alpn_protos() failed"));
+        fail(ex, "TLS handshake failed (cannot offer ALPN)");
+        return;
+    }
+
     Session *session = sessions_.find(conn->key);
 
     if (session != nullptr) {
@@ -451,7 +464,8 @@ Impl::handshake_done(Conn *conn)
         }
     }
 
-    conn->transport->start(conn);
+    /* HTTP/2 or HTTP/1.1, as ALPN decided */
+    opened(conn);
 }
 
 
@@ -594,6 +608,25 @@ Impl::close_conn(Conn *conn, bool graceful) noexcept
 
     if (conn->idle.linked()) {
         idle_.remove(conn->idle);
+    }
+
+    if (conn->h2.linked()) {
+        h2_.remove(conn->h2);
+    }
+
+    /* a multiplexed connection's transport ended its streams first */
+    while (!conn->streams.empty()) {
+        Exchange *ex = conn->streams.front();
+
+        conn->streams.remove(ex->stream);
+        ex->conn = nullptr;
+
+        try {
+            fail(ex, "connection to " + conn->peer_text + " closed");
+
+        } catch (...) {
+            finish(ex);
+        }
     }
 
     conns_.remove(conn->all);

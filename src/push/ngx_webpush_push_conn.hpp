@@ -65,6 +65,7 @@ enum class Phase {
     sending,
     reading,
     idle,
+    multiplexed,    /* HTTP/2: its exchanges are streams, ex is unused */
 };
 
 
@@ -73,11 +74,25 @@ struct Conn;
 class Transport;
 
 
+/*
+ * An HTTP/2 connection is retired (no new streams; closed once its
+ * streams are answered) after this many streams, and carries at most
+ * this many at once whatever the service allows.
+ */
+constexpr ngx_uint_t  max_h2_conn_requests = 100000;
+constexpr size_t      max_h2_streams = 256;
+
+
 /* one TCP connection to a push service */
 struct Conn {
     HttpClient::Impl     *impl;
     glue::Link<Conn>      all;              /* Impl::conns_ */
     glue::Link<Conn>      idle;             /* Impl::idle_, when parked */
+    glue::Link<Conn>      h2;               /* Impl::h2_, when multiplexed */
+    glue::List<Exchange>  streams;          /* multiplexed: its exchanges */
+    std::unique_ptr<Transport>  own;        /* a transport of its own
+                                               (HTTP/2: the session) */
+    ngx_log_t             log;              /* multiplexed: the origin's */
     ngx_connection_t     *c;
     std::string           key;
     std::string           peer_text;        /* "192.0.2.1:443" */

@@ -440,33 +440,7 @@ Http1::header(Exchange *ex, ngx_http_request_t *r)
         return;
     }
 
-    std::string *field = nullptr;
-
-    switch (kept) {
-
-    case push::Kept::retry_after:
-        field = &ex->resp.retry_after;
-        break;
-
-    case push::Kept::location:
-        field = &ex->resp.location;
-        break;
-
-    case push::Kept::wns_status:
-        field = &ex->resp.wns_status;
-        break;
-
-    case push::Kept::wns_error:
-        field = &ex->resp.wns_error;
-        break;
-
-    case push::Kept::none:
-        break;
-    }
-
-    if (field != nullptr) {
-        field->assign(value.substr(0, header_value_limit));
-    }
+    keep_field(ex->resp, kept, value);
 }
 
 

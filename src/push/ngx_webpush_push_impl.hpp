@@ -23,6 +23,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 
@@ -30,6 +31,18 @@ namespace webpush::push {
 
 constexpr ngx_msec_t  deadline_factor = 3;    /* x webpush_timeout */
 constexpr size_t      max_cached = 1024;      /* names and TLS sessions */
+
+/*
+ * HTTP/2 (ngx_webpush_push_origins.cpp): connections per origin at most,
+ * the streams a connection being opened is expected to take (nghttp2's
+ * limit until the service's SETTINGS arrive), how long an origin whose
+ * ALPN chose HTTP/1.1 is not asked again, and how often one exchange may
+ * be refused (REFUSED_STREAM, above a GOAWAY) before it fails.
+ */
+constexpr size_t      max_origin_conns = 8;
+constexpr size_t      assumed_streams = 100;
+constexpr ngx_msec_t  h1_memory = 3600000;
+constexpr unsigned    max_refusals = 8;
 
 
 struct CachedName {
@@ -82,6 +95,18 @@ struct Exchange {
     bool                    retried = false;
     bool                    got_bytes = false;
 
+    /* HTTP/2 */
+    glue::Link<Exchange>    stream;         /* Conn::streams */
+    glue::Link<Exchange>    wait;           /* Origin::waiting */
+    int32_t                 stream_id = 0;
+    bool                    opener = false; /* opening a connection that
+                                               its origin's waiters wait
+                                               for (counted in opening) */
+    bool                    after_idle = false;  /* its stream was the
+                                               first on an idle
+                                               connection */
+    unsigned                refusals = 0;
+
     /*
      * The response's progress, kept by the transport (reset by its
      * start()); the exchange reads status, headers_done (the answer
@@ -99,6 +124,13 @@ struct Exchange {
     off_t                   received = 0;   /* bytes of this response */
     bool                    reusable = false;
     const char             *parse_error = "";
+};
+
+
+/* the HTTP/2 bookkeeping of one origin (ngx_webpush_push_origins.cpp) */
+struct Origin {
+    size_t                  opening = 0;    /* connections being opened */
+    glue::List<Exchange>    waiting;        /* for a stream */
 };
 
 
@@ -130,6 +162,20 @@ public:
     void io_failure(Conn *conn, const std::string &error);
     void read_failure(Conn *conn, const std::string &error);
     void idle_event(Conn *conn) noexcept;
+
+    /* HTTP/2: scheduling exchanges on streams (..._push_origins.cpp) */
+    bool schedule(Exchange *ex);
+    void opened(Conn *conn);
+    void add_stream(Exchange *ex, Conn *conn);
+    void resend(Exchange *ex) noexcept;
+    void stream_end(Exchange *ex, const std::string &error) noexcept;
+    void wake() noexcept;
+    void drain() noexcept;
+    void unwait(Exchange *ex) noexcept;
+    void opener_gone(Exchange *ex) noexcept;
+    Conn *with_room(const std::string &key) const noexcept;
+    size_t h2_conns(const std::string &key) const noexcept;
+    bool known_h1(const std::string &key) noexcept;
 
     void fail(Exchange *ex, const std::string &error) noexcept;
     void expire(Exchange *ex) noexcept;
@@ -175,8 +221,17 @@ private:
 
     push::AddressPolicy                                policy_;
 
-    /* HTTP/1.1, the one transport so far */
+    /* HTTP/1.1, shared by its connections (HTTP/2: one per connection) */
     std::unique_ptr<Transport>                           h1_;
+
+    /* HTTP/2: multiplexed connections, origins with exchanges waiting or
+       connections being opened, origins known to speak HTTP/1.1 only */
+    glue::List<Conn>                                     h2_;
+    std::unordered_map<std::string, Origin>              origins_;
+    util::Lru<std::string, ngx_msec_t>                   h1_origins_{
+                                                             max_cached};
+    glue::Event                                          drain_ev_;
+    bool                                                 draining_ = false;
 
     util::Lru<std::string, CachedName>                   names_{max_cached};
     util::Lru<std::string, Session>                      sessions_{
@@ -191,6 +246,8 @@ private:
     uint64_t                                             reuses_ = 0;
     uint64_t                                             retries_ = 0;
     uint64_t                                             tls_resumed_ = 0;
+    uint64_t                                             streams_ = 0;
+    uint64_t                                             refused_ = 0;
 };
 
 
@@ -203,11 +260,13 @@ std::string addr_text(const Addr &a);
 ngx_str_t as_ngx_str(std::string &s);
 void set_action(Exchange *ex, const char *action);
 
+/* keeps a response header the caller wants (wire.hpp's Kept) */
+void keep_field(PushResponse &resp, Kept kept, std::string_view value);
+
 void on_read(ngx_event_t *ev) noexcept;
 void on_write(ngx_event_t *ev) noexcept;
 
 
-/* runs a step for the exchange; a C++ failure fails the exchange */
 /* runs a step for the exchange; a C++ failure fails the exchange */
 template <typename F>
 void

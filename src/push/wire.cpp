@@ -230,6 +230,75 @@ write_request(const PushRequest &req, const std::string &name,
 }
 
 
+std::string
+request_fields(const PushRequest &req, const std::string &name,
+    std::vector<Field> &out)
+{
+    const PushTarget &t = req.target;
+
+    std::string authority = authority_host(name);
+
+    if (t.port != (t.tls ? 443 : 80)) {
+        authority += ':';
+        authority += std::to_string(t.port);
+    }
+
+    out.reserve(out.size() + 5 + req.headers.size());
+    out.emplace_back(":method", "POST");
+    out.emplace_back(":scheme", t.tls ? "https" : "http");
+    out.emplace_back(":authority", std::move(authority));
+    out.emplace_back(":path", t.path);
+
+    /* the client's own (skipped unchecked, as write_request() does) */
+    static constexpr std::string_view  own[] = {
+        "host", "content-length", "connection", "transfer-encoding",
+    };
+
+    /* connection-specific: checked, then left out (RFC 9113 8.2.2) */
+    static constexpr std::string_view  forbidden[] = {
+        "keep-alive", "proxy-connection", "upgrade", "te",
+    };
+
+    auto named = [](const std::string &name, auto &list) {
+        for (std::string_view s : list) {
+            if (iequals(name, s)) {
+                return true;
+            }
+        }
+
+        return false;
+    };
+
+    for (const auto &h : req.headers) {
+        if (named(h.first, own)) {
+            continue;
+        }
+
+        if (!valid_token(h.first) || !valid_value(h.second)) {
+            return "invalid request: bad header \"" + h.first + "\"";
+        }
+
+        if (named(h.first, forbidden)) {
+            continue;
+        }
+
+        std::string lower(h.first);
+
+        for (char &c : lower) {
+            if (c >= 'A' && c <= 'Z') {
+                c = static_cast<char>(c - 'A' + 'a');
+            }
+        }
+
+        out.emplace_back(std::move(lower), h.second);
+    }
+
+    out.emplace_back("content-length", std::to_string(req.body.size()));
+
+    return std::string();
+}
+
+
 int64_t
 parse_length(std::string_view value) noexcept
 {

@@ -1,8 +1,10 @@
 /*
- * The HTTP/1.1 wire rules of the push client, pure C++ (no nginx
- * headers; built into the unit tests and the push_wire fuzz target).
+ * The wire rules of the push client, pure C++ (no nginx headers; built
+ * into the unit tests and the push_wire fuzz target).
  *
- *   request    PushTarget + PushRequest -> the request bytes: request
+ *   request    PushTarget + PushRequest -> the HTTP/1.1 request bytes
+ *              (write_request) or the HTTP/2 header fields
+ *              (request_fields, the same checks); HTTP/1.1: request
  *              line, Host, the caller's headers in order (Host,
  *              Content-Length, Connection and Transfer-Encoding are the
  *              client's own and skipped), Content-Length, "Connection:
@@ -106,6 +108,22 @@ std::string origin_key(bool tls, const std::string &name, in_port_t port);
  */
 std::string write_request(const PushRequest &req, const std::string &name,
                           bool keepalive, std::string &out);
+
+
+/* one HTTP/2 header field: lowercase name, value */
+using Field = std::pair<std::string, std::string>;
+
+/*
+ * The same request as HTTP/2 header fields (RFC 9113 8.3): :method POST,
+ * :scheme, :authority (the port only when not the scheme's default),
+ * :path, then the caller's headers in order with lowercase names, then
+ * content-length.  The connection-specific fields HTTP/2 forbids (8.2.2:
+ * Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade,
+ * TE) and Host and Content-Length (the client's own) are skipped.  ""
+ * or the error, as write_request() (the same header checks).
+ */
+std::string request_fields(const PushRequest &req, const std::string &name,
+                           std::vector<Field> &out);
 
 
 /* a response header the client keeps for the caller */

@@ -316,6 +316,7 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     hc.verify = mcf->ssl_verify != 0;
     hc.timeout = mcf->timeout;
     hc.keepalive = mcf->keepalive;
+    hc.http2 = mcf->http2 != 0;
     hc.push_hosts = &push_hosts_;
 
     http_ = std::make_unique<HttpClient>(hc);

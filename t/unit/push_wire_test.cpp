@@ -198,3 +198,56 @@ TEST(PushWire, Framing)
     EXPECT_FALSE(interim(101));
     EXPECT_FALSE(interim(200));
 }
+
+
+TEST(PushWire, Http2FieldsPseudoHeadersFirst)
+{
+    PushRequest r = request("[2001:DB8::1]", 8443, true);
+    r.headers = {{"TTL", "60"}, {"Content-Encoding", "aes128gcm"},
+                 {"Authorization", "vapid t=x, k=y"}};
+
+    std::vector<Field> f;
+    EXPECT_EQ(request_fields(r, host_name(r.target.host), f), "");
+
+    std::vector<Field> want = {
+        {":method", "POST"}, {":scheme", "https"},
+        {":authority", "[2001:db8::1]:8443"}, {":path", "/push/abc?x=1"},
+        {"ttl", "60"}, {"content-encoding", "aes128gcm"},
+        {"authorization", "vapid t=x, k=y"}, {"content-length", "4"},
+    };
+    EXPECT_EQ(f, want);
+
+    /* the default port is left out of :authority */
+    f.clear();
+    r.target.port = 443;
+    r.target.host = "fcm.googleapis.com";
+    EXPECT_EQ(request_fields(r, host_name(r.target.host), f), "");
+    EXPECT_EQ(f[2].second, "fcm.googleapis.com");
+}
+
+
+TEST(PushWire, Http2FieldsSkipConnectionSpecificRefuseBad)
+{
+    PushRequest r = request("push.example.com", 443, true);
+    r.headers = {{"Connection", "keep-alive"}, {"Keep-Alive", "1"},
+                 {"Transfer-Encoding", "chunked"}, {"Upgrade", "h2c"},
+                 {"TE", "trailers"}, {"Proxy-Connection", "x"},
+                 {"Host", "evil"}, {"Content-Length", "99"},
+                 {"Urgency", "low"}};
+
+    std::vector<Field> f;
+    EXPECT_EQ(request_fields(r, "push.example.com", f), "");
+    ASSERT_EQ(f.size(), 6u);
+    EXPECT_EQ(f[4], Field("urgency", "low"));
+    EXPECT_EQ(f[5], Field("content-length", "4"));
+
+    r.headers = {{"Bad Name", "x"}};
+    f.clear();
+    EXPECT_EQ(request_fields(r, "push.example.com", f),
+              "invalid request: bad header \"Bad Name\"");
+
+    r.headers = {{"TTL", "1\r\nX: y"}};
+    f.clear();
+    EXPECT_EQ(request_fields(r, "push.example.com", f),
+              "invalid request: bad header \"TTL\"");
+}

@@ -1,0 +1,372 @@
+/*
+ * Which connection an exchange goes on, per origin, once HTTP/2 is in
+ * play (see ngx_webpush_push_client.hpp, "HTTP/2"):
+ *
+ *   - an HTTP/2 connection to the origin with a free stream, the one
+ *     with the most free streams (fills connections evenly);
+ *   - else, while connections to the origin are being opened and they
+ *     are expected to take it (assumed_streams each), wait for them;
+ *   - else, below max_origin_conns, open one more (the exchange is its
+ *     "opener"; the TLS handshake's ALPN decides what it becomes);
+ *   - else wait for a stream to end.
+ *
+ * Waiting exchanges are woken (drain(), a posted event) whenever a
+ * stream ends, a connection opens, is refused or closes, or a SETTINGS
+ * frame may have raised the limit.  An origin that picked HTTP/1.1 is
+ * remembered (h1_origins_) and its exchanges take the HTTP/1.1 path:
+ * a connection each, kept alive.  When an opener fails before its
+ * connection is ready, the waiters that no other connection will take
+ * fail with its error: they would have met the same.
+ */
+
+#include "push/ngx_webpush_push_impl.hpp"
+
+#include <cstring>
+
+
+namespace webpush::push {
+
+/* true: ex is on a stream or waits for one; false: open a connection */
+bool
+Impl::schedule(Exchange *ex)
+{
+    if (!conf_.http2 || !ex->req.target.tls || known_h1(ex->key)) {
+        return false;
+    }
+
+    Conn *conn = with_room(ex->key);
+
+    if (conn != nullptr) {
+        add_stream(ex, conn);
+        return true;
+    }
+
+    Origin &o = origins_[ex->key];
+
+    if (o.waiting.size() < o.opening * assumed_streams
+        || o.opening + h2_conns(ex->key) >= max_origin_conns)
+    {
+        o.waiting.push_back(ex->wait, ex);
+        set_action(ex, "waiting for an HTTP/2 stream to push service");
+        return true;
+    }
+
+    o.opening++;
+    ex->opener = true;
+
+    return false;
+}
+
+
+/* the TLS handshake of conn is done: HTTP/2 or HTTP/1.1, as ALPN chose */
+void
+Impl::opened(Conn *conn)
+{
+    Exchange *ex = conn->ex;
+
+    const unsigned char  *proto = nullptr;
+    unsigned int          len = 0;
+
+    if (conf_.http2) {
+        SSL_get0_alpn_selected(conn->c->ssl->connection, &proto, &len);
+    }
+
+    bool h2 = len == 2 && std::memcmp(proto, "h2", 2) == 0;
+
+    if (ex->opener) {
+        ex->opener = false;
+
+        auto it = origins_.find(ex->key);
+
+        if (it != origins_.end() && it->second.opening > 0) {
+            it->second.opening--;
+        }
+    }
+
+    if (!h2) {
+        if (conf_.http2) {
+            /* its waiters go the HTTP/1.1 way (drain()) */
+            h1_origins_.put(conn->key, ngx_current_msec);
+            wake();
+        }
+
+        conn->transport->start(conn);
+        return;
+    }
+
+    conn->own = make_http2(*this, conn);
+    conn->transport = conn->own.get();
+    conn->phase = Phase::multiplexed;
+
+    /* the exchange becomes its first stream; the log becomes the
+       connection's own (the transport's start()) */
+    detach(conn);
+
+    conn->requests = 0;
+    h2_.push_back(conn->h2, conn);
+
+    conn->transport->start(conn);
+
+    add_stream(ex, conn);
+
+    wake();
+}
+
+
+void
+Impl::add_stream(Exchange *ex, Conn *conn)
+{
+    ex->resp.reused = conn->requests > 0;
+    ex->after_idle = ex->resp.reused && conn->streams.empty();
+    ex->peer_text = conn->peer_text;
+
+    if (ex->resp.reused) {
+        reuses_++;
+    }
+
+    conn->transport->add(conn, ex);
+
+    streams_++;
+}
+
+
+/*
+ * A stream the service refused or never processed: the request is sent
+ * again on another stream, first in line, without the caller seeing a
+ * failure (at most max_refusals times).
+ */
+void
+Impl::resend(Exchange *ex) noexcept
+{
+    ex->conn = nullptr;
+    ex->stream_id = 0;
+
+    if (++ex->refusals > max_refusals) {
+        fail(ex, "HTTP/2 stream refused " + std::to_string(max_refusals)
+                 + " times by " + ex->peer_text);
+        return;
+    }
+
+    refused_++;
+
+    try {
+        origins_[ex->key].waiting.push_front(ex->wait, ex);
+
+    } catch (...) {
+        fail(ex, "out of memory");
+        return;
+    }
+
+    set_action(ex, "waiting for an HTTP/2 stream to push service");
+
+    wake();
+}
+
+
+/*
+ * A stream ended without a complete answer (reset, deadline): once its
+ * headers arrived the service has answered and its status stands, as
+ * for an HTTP/1.1 body cut short; before that it is a transport error.
+ */
+void
+Impl::stream_end(Exchange *ex, const std::string &error) noexcept
+{
+    if (!ex->headers_done) {
+        fail(ex, error);
+        return;
+    }
+
+    try {
+        ex->resp.error = error;
+
+    } catch (...) {
+        /* the status stands without the text */
+    }
+
+    ex->resp.status = ex->status.code;
+
+    finish(ex);
+}
+
+
+void
+Impl::wake() noexcept
+{
+    if (!destroying_) {
+        drain_ev_.post();
+    }
+}
+
+
+/* waiting exchanges to the streams and connections there are now */
+void
+Impl::drain() noexcept
+{
+    draining_ = true;
+
+    for (auto it = origins_.begin(); it != origins_.end(); ) {
+        const std::string &key = it->first;
+        Origin &o = it->second;
+
+        for (size_t n = o.waiting.size(); n > 0 && !o.waiting.empty(); n--) {
+            bool go = with_room(key) != nullptr || !conf_.http2
+                      || known_h1(key)
+                      || (o.waiting.size() > o.opening * assumed_streams
+                          && o.opening + h2_conns(key) < max_origin_conns);
+
+            if (!go) {
+                break;
+            }
+
+            Exchange *ex = o.waiting.front();
+
+            o.waiting.remove(ex->wait);
+
+            guarded(ex, [&]() { start(ex); });
+        }
+
+        if (o.opening == 0 && o.waiting.empty()) {
+            it = origins_.erase(it);
+
+        } else {
+            ++it;
+        }
+    }
+
+    draining_ = false;
+}
+
+
+void
+Impl::unwait(Exchange *ex) noexcept
+{
+    auto it = origins_.find(ex->key);
+
+    if (it == origins_.end()) {
+        return;
+    }
+
+    it->second.waiting.remove(ex->wait);
+
+    if (!draining_ && it->second.opening == 0 && it->second.waiting.empty()) {
+        origins_.erase(it);
+    }
+}
+
+
+/*
+ * The opener ended before its connection was ready (it failed: connect,
+ * TLS, resolving, its deadline).  Waiters beyond what the other
+ * connections of the origin will take fail as it did.
+ */
+void
+Impl::opener_gone(Exchange *ex) noexcept
+{
+    ex->opener = false;
+
+    auto it = origins_.find(ex->key);
+
+    if (it == origins_.end()) {
+        return;
+    }
+
+    Origin &o = it->second;
+
+    if (o.opening > 0) {
+        o.opening--;
+    }
+
+    size_t room = o.opening * assumed_streams;
+
+    h2_.find([&](Conn *conn) {
+        if (conn->key == ex->key) {
+            room += conn->transport->room(conn);
+        }
+        return false;
+    });
+
+    while (o.waiting.size() > room && ex->resp.status == 0) {
+        Exchange *w = o.waiting.back();
+
+        o.waiting.remove(w->wait);
+
+        w->resp.failure = ex->resp.failure;
+        w->resp.permanent = ex->resp.permanent;
+
+        try {
+            fail(w, ex->resp.error);
+
+        } catch (...) {
+            finish(w);
+        }
+    }
+
+    if (!draining_ && o.opening == 0 && o.waiting.empty()) {
+        origins_.erase(it);
+        return;
+    }
+
+    wake();
+}
+
+
+/* the multiplexed connection to key with the most free streams */
+Conn *
+Impl::with_room(const std::string &key) const noexcept
+{
+    Conn *best = nullptr;
+    size_t most = 0;
+
+    h2_.find([&](Conn *conn) {
+        if (conn->key == key) {
+            size_t room = conn->transport->room(conn);
+
+            if (room > most) {
+                most = room;
+                best = conn;
+            }
+        }
+        return false;
+    });
+
+    return best;
+}
+
+
+/* multiplexed connections to key, those retiring not counted */
+size_t
+Impl::h2_conns(const std::string &key) const noexcept
+{
+    size_t n = 0;
+
+    h2_.find([&](Conn *conn) {
+        if (conn->key == key && !conn->transport->retiring(conn)) {
+            n++;
+        }
+        return false;
+    });
+
+    return n;
+}
+
+
+/* did the origin pick HTTP/1.1 within the last h1_memory ms? */
+bool
+Impl::known_h1(const std::string &key) noexcept
+{
+    ngx_msec_t *when = h1_origins_.find(key);
+
+    if (when == nullptr) {
+        return false;
+    }
+
+    if (ngx_current_msec - *when < h1_memory) {
+        return true;
+    }
+
+    h1_origins_.erase(key);
+
+    return false;
+}
+
+} // namespace webpush::push
