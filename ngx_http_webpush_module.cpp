@@ -708,7 +708,7 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     ngx_conf_init_msec_value(mcf->postgres_timeout, 5000);
     ngx_conf_init_size_value(mcf->queue_size, 8 * 1024 * 1024);
     ngx_conf_init_value(mcf->ssl_verify, 1);
-    ngx_conf_init_uint_value(mcf->concurrency, 128);
+    ngx_conf_init_uint_value(mcf->concurrency, 1000);
     ngx_conf_init_uint_value(mcf->keepalive, 16);
     ngx_conf_init_value(mcf->http2, 1);
     ngx_conf_init_msec_value(mcf->timeout, 10000);

@@ -269,6 +269,7 @@ webpush_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;
 webpush_ssl_verify on;
 webpush_concurrency 64;
 webpush_keepalive 8;
+webpush_http2 off;
 webpush_timeout 5s;
 webpush_message_ttl 1d;
 webpush_subscription_ttl 30d;
@@ -292,4 +293,5 @@ GET /status
   "popped":0,"full":0,"rejected":0,"corrupt":0},
  "sender":{"in_flight":0,"claimed":0,"fanned_out":0,"completed":0,
   "connections":0,"idle":0,"requests":0,"errors":0,"connects":0,
-  "reuses":0,"origins":{}}}
+  "reuses":0,"h2_connections":0,"streams":0,"refused_streams":0,
+  "origins":{}}}

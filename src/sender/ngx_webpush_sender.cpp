@@ -1186,6 +1186,9 @@ Sender::Impl::stats() const
     s.connects = h.connects;
     s.reuses = h.reuses;
     s.tls_resumed = h.tls_resumed;
+    s.h2_connections = h.h2_connections;
+    s.streams = h.streams;
+    s.refused = h.refused;
 
     s.origins.assign(origins_.begin(), origins_.end());
     std::sort(s.origins.begin(), s.origins.end(),

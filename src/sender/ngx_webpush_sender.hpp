@@ -88,6 +88,9 @@ struct SenderStats {
     uint64_t    connects;
     uint64_t    reuses;            /* requests on kept-alive connections */
     uint64_t    tls_resumed;
+    ngx_uint_t  h2_connections;    /* HTTP/2, idle included */
+    uint64_t    streams;           /* requests on HTTP/2 streams */
+    uint64_t    refused;           /* streams refused and sent again */
 
     std::vector<std::pair<std::string, OriginStats>>  origins;
 };

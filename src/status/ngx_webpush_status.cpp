@@ -184,6 +184,15 @@ collect_metrics(MainConf *mcf, Origins &origins)
         m.push_back({"sender", "reuses", "counter",
                      "Push requests on kept-alive connections.",
                      st.reuses, false, false});
+        m.push_back({"sender", "h2_connections", "gauge",
+                     "HTTP/2 connections to push services, idle included.",
+                     st.h2_connections, false, false});
+        m.push_back({"sender", "streams", "counter",
+                     "Push requests sent on HTTP/2 streams.", st.streams,
+                     false, false});
+        m.push_back({"sender", "refused_streams", "counter",
+                     "HTTP/2 streams refused by push services and sent "
+                     "again.", st.refused, false, false});
     }
 
     return m;
