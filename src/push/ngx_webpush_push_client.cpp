@@ -317,6 +317,13 @@ Impl::start(Exchange *ex)
         return;
     }
 
+    /* a connection per request: within half of worker_connections */
+    if (!ex->opener && h1_conns() >= h1_cap()) {
+        origins_[ex->key].waiting.push_back(ex->wait, ex);
+        set_action(ex, "waiting for a connection to push service");
+        return;
+    }
+
     if (ex->ip_literal) {
         ex->tried = 0;
         connect_next(ex);

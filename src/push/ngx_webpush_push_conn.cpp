@@ -575,6 +575,10 @@ Impl::park(Conn *conn) noexcept
 
     idle_.push_front(conn->idle, conn);
 
+    if (!origins_.empty()) {
+        wake();
+    }
+
     while (idle_.size() > conf_.keepalive) {
         close_conn(idle_.back(), true);
     }
@@ -630,6 +634,11 @@ Impl::close_conn(Conn *conn, bool graceful) noexcept
     }
 
     conns_.remove(conn->all);
+
+    if (!origins_.empty()) {
+        /* a connection slot is free: exchanges may wait for one */
+        wake();
+    }
 
     detach(conn);
 

@@ -176,6 +176,11 @@ public:
     Conn *with_room(const std::string &key) const noexcept;
     size_t h2_conns(const std::string &key) const noexcept;
     bool known_h1(const std::string &key) noexcept;
+    bool h1_ready(const std::string &key) noexcept;
+
+    /* connections that are not multiplexed, and how many may be open */
+    size_t h1_conns() const noexcept { return conns_.size() - h2_.size(); }
+    size_t h1_cap() const noexcept;
 
     void fail(Exchange *ex, const std::string &error) noexcept;
     void expire(Exchange *ex) noexcept;

@@ -21,6 +21,7 @@
 
 #include "push/ngx_webpush_push_impl.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 
@@ -209,8 +210,7 @@ Impl::drain() noexcept
         Origin &o = it->second;
 
         for (size_t n = o.waiting.size(); n > 0 && !o.waiting.empty(); n--) {
-            bool go = with_room(key) != nullptr || !conf_.http2
-                      || known_h1(key)
+            bool go = with_room(key) != nullptr || h1_ready(key)
                       || (o.waiting.size() > o.opening * assumed_streams
                           && o.opening + h2_conns(key) < max_origin_conns);
 
@@ -347,6 +347,36 @@ Impl::h2_conns(const std::string &key) const noexcept
     });
 
     return n;
+}
+
+
+/*
+ * HTTP/1.1 goes one request per connection: the open connections that
+ * are not multiplexed stay within half of worker_connections, so that a
+ * webpush_concurrency far above it (streams, for HTTP/2) cannot take
+ * every connection of the worker when a service speaks HTTP/1.1 only.
+ */
+size_t
+Impl::h1_cap() const noexcept
+{
+    return std::max<size_t>(ngx_cycle->connection_n / 2, 1);
+}
+
+
+/* can a waiting exchange go to key over HTTP/1.1 now? */
+bool
+Impl::h1_ready(const std::string &key) noexcept
+{
+    bool h1 = !conf_.http2 || key.compare(0, 7, "http://") == 0
+              || known_h1(key);
+
+    if (!h1) {
+        return false;
+    }
+
+    return h1_conns() < h1_cap()
+           || idle_.find([&key](Conn *conn) { return conn->key == key; })
+              != nullptr;
 }
 
 
