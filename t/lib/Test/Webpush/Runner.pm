@@ -10,6 +10,8 @@ package Test::Webpush::Runner;
 # defaults(http_config => ..., config => ...) before run_tests().
 #
 #   --- main_config        text in the main context
+#   --- events_config      text in the events block (worker_connections
+#                          is 1024 unless it sets it)
 #   --- http_config        text in the http block
 #   --- config             text in the server block
 #   --- shell              bash commands run first (variables expanded)
@@ -194,6 +196,9 @@ sub render_conf {
     my $level = $ENV{TEST_NGINX_LOG_LEVEL} || 'info';
     my $main = expand(section($block, 'main_config'));
     my $http = expand(section($block, 'http_config'));
+    my $events = expand(section($block, 'events_config'));
+    $events = "worker_connections 1024;\n$events"
+        unless $events =~ /worker_connections/;
     my $server = expand(section($block, 'config'));
 
     return <<"EOF";
@@ -207,7 +212,7 @@ error_log logs/error.log $level;
 $main
 
 events {
-    worker_connections 1024;
+    $events
 }
 
 http {
