@@ -175,6 +175,8 @@ public:
     void opener_gone(Exchange *ex) noexcept;
     Conn *with_room(const std::string &key) const noexcept;
     size_t h2_conns(const std::string &key) const noexcept;
+    bool may_open(const std::string &key, const Origin &o, size_t ahead)
+        const noexcept;
     bool known_h1(const std::string &key) noexcept;
     bool h1_ready(const std::string &key) noexcept;
 

@@ -5,7 +5,8 @@
  *   - an HTTP/2 connection to the origin with a free stream, the one
  *     with the most free streams (fills connections evenly);
  *   - else, while connections to the origin are being opened and they
- *     are expected to take it (assumed_streams each), wait for them;
+ *     are expected to take it (assumed_streams each), or while the first
+ *     one is being opened, wait for them;
  *   - else, below max_origin_conns, open one more (the exchange is its
  *     "opener"; the TLS handshake's ALPN decides what it becomes);
  *   - else wait for a stream to end.
@@ -15,8 +16,10 @@
  * frame may have raised the limit.  An origin that picked HTTP/1.1 is
  * remembered (h1_origins_) and its exchanges take the HTTP/1.1 path:
  * a connection each, kept alive.  When an opener fails before its
- * connection is ready, the waiters that no other connection will take
- * fail with its error: they would have met the same.
+ * connection is ready for a reason every exchange would meet (a name
+ * that does not exist, refused connections or addresses, a certificate
+ * not trusted), the waiters that no other connection will take fail with
+ * its error; after any other failure (a timeout) the next one opens.
  */
 
 #include "push/ngx_webpush_push_impl.hpp"
@@ -44,9 +47,7 @@ Impl::schedule(Exchange *ex)
 
     Origin &o = origins_[ex->key];
 
-    if (o.waiting.size() < o.opening * assumed_streams
-        || o.opening + h2_conns(ex->key) >= max_origin_conns)
-    {
+    if (!may_open(ex->key, o, o.waiting.size())) {
         o.waiting.push_back(ex->wait, ex);
         set_action(ex, "waiting for an HTTP/2 stream to push service");
         return true;
@@ -211,8 +212,7 @@ Impl::drain() noexcept
 
         for (size_t n = o.waiting.size(); n > 0 && !o.waiting.empty(); n--) {
             bool go = with_room(key) != nullptr || h1_ready(key)
-                      || (o.waiting.size() > o.opening * assumed_streams
-                          && o.opening + h2_conns(key) < max_origin_conns);
+                      || may_open(key, o, o.waiting.size() - 1);
 
             if (!go) {
                 break;
@@ -285,7 +285,22 @@ Impl::opener_gone(Exchange *ex) noexcept
         return false;
     });
 
-    while (o.waiting.size() > room && ex->resp.status == 0) {
+    /*
+     * Only an answer every exchange would get the same way: the name does
+     * not exist, connections are refused, the addresses or the
+     * certificate are not acceptable.  After a timeout or a reset the
+     * next waiter opens a connection itself.
+     */
+    const std::string &error = ex->resp.error;
+    bool same_for_all = ex->resp.status == 0
+                        && (ex->resp.permanent
+                            || ex->resp.failure != PushFailure::none
+                            || error.rfind("resolver error", 0) == 0
+                            || error.rfind("certificate verify failed", 0)
+                               == 0
+                            || error.rfind("host name mismatch", 0) == 0);
+
+    while (same_for_all && o.waiting.size() > room) {
         Exchange *w = o.waiting.back();
 
         o.waiting.remove(w->wait);
@@ -330,6 +345,26 @@ Impl::with_room(const std::string &key) const noexcept
     });
 
     return best;
+}
+
+
+/*
+ * May an exchange with "ahead" others waiting before it open another
+ * connection to the origin?  Not while those being opened are expected
+ * to take them all, not beyond max_origin_conns, and not while the
+ * first one is being opened: its SETTINGS tell how many streams a
+ * connection takes, and a burst of handshakes to a new origin at the
+ * start of a fan-out is what a busy push service answers slowest.
+ */
+bool
+Impl::may_open(const std::string &key, const Origin &o, size_t ahead) const
+    noexcept
+{
+    size_t open = h2_conns(key);
+
+    return ahead >= o.opening * assumed_streams
+           && o.opening + open < max_origin_conns
+           && (o.opening == 0 || open > 0);
 }
 
 

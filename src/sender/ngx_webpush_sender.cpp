@@ -12,6 +12,7 @@
 #include "queue/ngx_webpush_queue.hpp"
 #include "sender/ngx_webpush_sender.hpp"
 #include "push/push_hosts.hpp"
+#include "sender/backlog.hpp"
 #include "sender/log_limit.hpp"
 #include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"
@@ -277,7 +278,7 @@ private:
     uint64_t                          completed_ = 0;
 
     /* deliveries this node keeps queued at most (see claim()) */
-    size_t                            backlog_max_ = 0;
+    std::optional<Backlog>            backlog_target_;
 };
 
 
@@ -295,7 +296,10 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     ngx_int_t workers = ccf != nullptr && ccf->worker_processes > 0
                         ? ccf->worker_processes : 1;
 
-    backlog_max_ = 2 * mcf->concurrency * static_cast<size_t>(workers);
+    /* the floor: what the old default (128 in flight) claimed ahead */
+    size_t cap = 2 * mcf->concurrency * static_cast<size_t>(workers);
+    backlog_target_.emplace(std::min<size_t>(cap, 256 * workers), cap,
+                            mcf->lease * 1000LL);
 
     encryptor_ = crypto::Encryptor::create(reason);
     if (!encryptor_) {
@@ -576,12 +580,18 @@ Sender::Impl::claim()
     }
 
     /*
-     * Claim what this node's workers start soon (twice what they keep in
+     * Claim what this node's workers start soon (sender/backlog.hpp: its
+     * rate times a quarter of the lease, at most twice what they keep in
      * flight), not what fits in the queue: a node that queued a whole
      * fan-out would leave other nodes idle and sit on the leases.
      */
-    size_t depth = queue_->depth();
-    size_t want = depth < backlog_max_ ? backlog_max_ - depth : 0;
+    queue::Stats qs = queue_->stats();
+
+    backlog_target_->sample(qs.count(queue::Counter::popped), now_ms());
+
+    size_t depth = qs.depth;
+    size_t target = backlog_target_->target();
+    size_t want = depth < target ? target - depth : 0;
     size_t room = std::min({queue_->room(), claim_max, want});
 
     if (room == 0) {
