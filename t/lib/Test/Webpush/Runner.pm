@@ -97,7 +97,7 @@ sub set_defaults {
 # a section of the block, or the file's default for it
 sub section {
     my ($block, $name) = @_;
-    my $value = $block->$name;
+    my $value = $block->can($name) ? $block->$name : undef;
     return defined $value ? $value : $defaults{$name};
 }
 
