@@ -133,8 +133,9 @@ void request(const std::vector<std::string_view>& ls)
 
     std::string out;
     std::string error = write_request(r, name, r.headers.size() % 2, out);
-    FUZZ_CHECK(error.empty() == h2_error.empty(),
-               "HTTP/1.1 and HTTP/2 refuse the same requests");
+    FUZZ_CHECK(error.empty() == h2_error.empty()
+               && error == check_headers(r),
+               "HTTP/1.1, HTTP/2 and the check refuse the same requests");
     if (!error.empty()) {
         FUZZ_CHECK(error.rfind("invalid request: bad header \"", 0) == 0,
                    "the error names a header");

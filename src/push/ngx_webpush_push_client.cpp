@@ -281,8 +281,8 @@ Impl::build_request(Exchange *ex)
 
     ex->key = push::origin_key(t.tls, name, t.port);
 
-    std::string error = push::write_request(ex->req, name,
-                                            conf_.keepalive != 0, ex->out);
+    /* the bytes themselves are the transport's (HTTP/1.1 or HTTP/2) */
+    std::string error = push::check_headers(ex->req);
 
     if (!error.empty()) {
         fail(ex, error);

@@ -87,6 +87,17 @@ Http1::start(Conn *conn)
         }
     }
 
+    if (ex->out.empty()) {
+        /* the headers were checked by post(): this cannot fail */
+        std::string error = write_request(ex->req, ex->name,
+                                          impl_.conf().keepalive != 0,
+                                          ex->out);
+        if (!error.empty()) {
+            fail(ex, error);
+            return;
+        }
+    }
+
     ngx_memzero(conn->parser, sizeof(ngx_http_request_t));
     conn->parser->connection = c;
     conn->buf->pos = conn->buf->start;

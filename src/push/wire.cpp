@@ -174,6 +174,20 @@ origin_key(bool tls, const std::string &name, in_port_t port)
 }
 
 
+namespace {
+
+/* the client writes these itself: the caller's are skipped, unchecked */
+bool
+own_header(std::string_view name) noexcept
+{
+    return iequals(name, "host") || iequals(name, "content-length")
+           || iequals(name, "connection")
+           || iequals(name, "transfer-encoding");
+}
+
+} // namespace
+
+
 std::string
 write_request(const PushRequest &req, const std::string &name,
     bool keepalive, std::string &out)
@@ -198,10 +212,7 @@ write_request(const PushRequest &req, const std::string &name,
     out += "\r\n";
 
     for (const auto &h : req.headers) {
-        if (iequals(h.first, "host") || iequals(h.first, "content-length")
-            || iequals(h.first, "connection")
-            || iequals(h.first, "transfer-encoding"))
-        {
+        if (own_header(h.first)) {
             continue;
         }
 
@@ -231,6 +242,23 @@ write_request(const PushRequest &req, const std::string &name,
 
 
 std::string
+check_headers(const PushRequest &req)
+{
+    for (const auto &h : req.headers) {
+        if (own_header(h.first)) {
+            continue;
+        }
+
+        if (!valid_token(h.first) || !valid_value(h.second)) {
+            return "invalid request: bad header \"" + h.first + "\"";
+        }
+    }
+
+    return std::string();
+}
+
+
+std::string
 request_fields(const PushRequest &req, const std::string &name,
     std::vector<Field> &out)
 {
@@ -249,11 +277,6 @@ request_fields(const PushRequest &req, const std::string &name,
     out.emplace_back(":authority", std::move(authority));
     out.emplace_back(":path", t.path);
 
-    /* the client's own (skipped unchecked, as write_request() does) */
-    static constexpr std::string_view  own[] = {
-        "host", "content-length", "connection", "transfer-encoding",
-    };
-
     /* connection-specific: checked, then left out (RFC 9113 8.2.2) */
     static constexpr std::string_view  forbidden[] = {
         "keep-alive", "proxy-connection", "upgrade", "te",
@@ -270,7 +293,7 @@ request_fields(const PushRequest &req, const std::string &name,
     };
 
     for (const auto &h : req.headers) {
-        if (named(h.first, own)) {
+        if (own_header(h.first)) {
             continue;
         }
 

@@ -110,6 +110,14 @@ std::string write_request(const PushRequest &req, const std::string &name,
                           bool keepalive, std::string &out);
 
 
+/*
+ * The caller's headers as write_request() and request_fields() check
+ * them: "" or the same error.  Lets a request be refused before any
+ * connection, whichever protocol it then goes over.
+ */
+std::string check_headers(const PushRequest &req);
+
+
 /* one HTTP/2 header field: lowercase name, value */
 using Field = std::pair<std::string, std::string>;
 

@@ -251,3 +251,20 @@ TEST(PushWire, Http2FieldsSkipConnectionSpecificRefuseBad)
     EXPECT_EQ(request_fields(r, "push.example.com", f),
               "invalid request: bad header \"TTL\"");
 }
+
+
+TEST(PushWire, CheckHeadersAsTheWritersDo)
+{
+    PushRequest r = request("push.example.com", 443, true);
+
+    r.headers = {{"Host", "bad\r\nvalue"}, {"TTL", "60"}};
+    EXPECT_EQ(check_headers(r), "");       /* Host is the client's own */
+
+    r.headers = {{"TTL", "60"}, {"X Bad", "1"}};
+    std::string out;
+    std::vector<Field> f;
+    EXPECT_EQ(check_headers(r), "invalid request: bad header \"X Bad\"");
+    EXPECT_EQ(write_request(r, "push.example.com", true, out),
+              check_headers(r));
+    EXPECT_EQ(request_fields(r, "push.example.com", f), check_headers(r));
+}
