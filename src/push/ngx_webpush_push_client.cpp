@@ -728,11 +728,10 @@ Impl::stats() const
 }
 
 
-namespace {
-
 /* " while <action>, push service: <origin>, peer: <address>" */
 u_char *
-log_handler(ngx_log_t *log, u_char *buf, size_t len) noexcept
+log_context(ngx_log_t *log, u_char *buf, size_t len, const std::string &key,
+    const std::string &peer) noexcept
 {
     u_char *p = buf;
 
@@ -742,20 +741,34 @@ log_handler(ngx_log_t *log, u_char *buf, size_t len) noexcept
         buf = p;
     }
 
-    auto *ex = static_cast<Exchange *>(log->data);
-
-    if (ex == nullptr || ex->key.empty()) {
+    if (key.empty()) {
         return p;
     }
 
-    p = ngx_snprintf(p, len, ", push service: %s", ex->key.c_str());
+    p = ngx_snprintf(p, len, ", push service: %s", key.c_str());
     len -= p - buf;
 
-    if (!ex->peer_text.empty()) {
-        p = ngx_snprintf(p, len, ", peer: %s", ex->peer_text.c_str());
+    if (!peer.empty()) {
+        p = ngx_snprintf(p, len, ", peer: %s", peer.c_str());
     }
 
     return p;
+}
+
+
+namespace {
+
+/* an exchange's log */
+u_char *
+log_handler(ngx_log_t *log, u_char *buf, size_t len) noexcept
+{
+    auto *ex = static_cast<Exchange *>(log->data);
+
+    if (ex == nullptr) {
+        return log_context(log, buf, len, std::string(), std::string());
+    }
+
+    return log_context(log, buf, len, ex->key, ex->peer_text);
 }
 
 

@@ -599,26 +599,13 @@ Http2::post_write() noexcept
 
 namespace {
 
-/* " while <action>, push service: <origin>, peer: <address>" */
+/* a multiplexed connection's log: its origin and peer */
 u_char *
 conn_log_handler(ngx_log_t *log, u_char *buf, size_t len) noexcept
 {
-    u_char *p = buf;
-
-    if (log->action) {
-        p = ngx_snprintf(p, len, " while %s", log->action);
-        len -= p - buf;
-        buf = p;
-    }
-
     auto *conn = static_cast<Conn *>(log->data);
 
-    if (conn == nullptr) {
-        return p;
-    }
-
-    return ngx_snprintf(p, len, ", push service: %s, peer: %s",
-                        conn->key.c_str(), conn->peer_text.c_str());
+    return log_context(log, buf, len, conn->key, conn->peer_text);
 }
 
 } // namespace

@@ -267,6 +267,10 @@ std::string addr_text(const Addr &a);
 ngx_str_t as_ngx_str(std::string &s);
 void set_action(Exchange *ex, const char *action);
 
+/* " while <action>, push service: <key>, peer: <peer>" (log handlers) */
+u_char *log_context(ngx_log_t *log, u_char *buf, size_t len,
+                    const std::string &key, const std::string &peer) noexcept;
+
 /* keeps a response header the caller wants (wire.hpp's Kept) */
 void keep_field(PushResponse &resp, Kept kept, std::string_view value);
 
