@@ -4,13 +4,20 @@
 // with allowHTTP1): the latency benchmark (bench/latency) and the HTTP/2
 // tests.  It counts requests, streams and connections per protocol and
 // answers each push after DELAY ms (a timer per request: nothing blocks).
-// It does not decrypt (mock-push.js does that): it checks only that a
-// request looks like a push (POST, TTL, Content-Encoding, Authorization,
-// a body), answering 400 otherwise, so that it stays cheap at 10k/s.
+// It checks that a request looks like a push (POST, TTL, Content-Encoding,
+// Authorization, a body), answering 400 otherwise.  By default that is
+// all, and it keeps nothing per push, so that it stays cheap at 10k/s
+// (the benchmark); with --decrypt it also decrypts every body as the
+// browser would (t/node/lib/push-crypto.js: http_ece, the RFC 8291
+// Appendix A keys the tests subscribe with; aes128gcm and aesgcm),
+// answers 400 to a body that does not decrypt, and records every push
+// (GET /log) so that a test can check each delivery decrypted, and made
+// once.  It does not verify the VAPID JWT (mock-push.js does).
 //
 //   mock-push-h2.js --port P --tls CERT,KEY [--host 127.0.0.1]
 //                   [--delay MS] [--max-streams N] [--goaway-after K]
-//                   [--refuse-every M] [--no-h2] [--pidfile F]
+//                   [--refuse-every M] [--no-h2] [--decrypt]
+//                   [--access-log FILE] [--pidfile F]
 //       serves until killed; with --pidfile it detaches, writes the pid of
 //       the server to F and returns once the server answers.
 //         --delay MS         answer every push MS ms after its body ended (0)
@@ -30,11 +37,25 @@
 //                            connections) is reset with REFUSED_STREAM
 //                            instead of answered (HTTP/1.1: no effect)
 //         --no-h2            ALPN offers http/1.1 only (a service without h2)
-//   mock-push-h2.js stats P [--reset]
-//       prints the counters (JSON); --reset zeroes them afterwards.
+//         --decrypt          decrypt every push (a 400 "cannot decrypt: ..."
+//                            when it does not) and record it for GET /log
+//         --access-log FILE  append "PATH OUTCOME" to FILE for every push
+//                            (the status sent, "refused" for a stream reset
+//                            REFUSED_STREAM, "unanswered" when the client
+//                            or the connection went away before the answer),
+//                            like bench/fanout/mock-push's access log, so
+//                            that deliveries per path can be counted with
+//                            sort | uniq -c while the mock runs
+//   mock-push-h2.js stats P [--fields a,b.c,...] [--reset]
+//       prints the counters (JSON), or with --fields "name=value" for
+//       each (a dotted name reaches inside: requests.h2), separated by a
+//       space; --reset zeroes them afterwards.
 //   mock-push-h2.js control P [--delay MS] [--reset]
 //       changes the answer delay of a running server; --reset zeroes the
-//       counters.
+//       counters (and empties the log).
+//   mock-push-h2.js log P [--path /push/x/1] [--fields a,b,...]
+//       prints the records of --decrypt (GET /log), one line each, fields
+//       separated by a space ("-" when absent); without --fields, JSON.
 //
 // Routes (POST, by endpoint path /push/<scenario>/<id>, any other path
 // under /push/ is "ok"):
@@ -57,6 +78,22 @@
 //     status     {"201": n, ...}
 //     per_connection  [{id, proto, requests}] of the connections counted
 //     first_ms, last_ms   first push received, last answer sent (epoch ms)
+//     decrypted, undecryptable   bodies that did and did not decrypt
+//                                (--decrypt; 0 without)
+//   GET /log[?path=P]     with --decrypt, every push received, in order of
+//                         arrival, as JSON records (empty without):
+//     t          ms since the epoch when it arrived
+//     path       the request path
+//     n          pushes to this path so far, this one included
+//     proto      h2 or http1
+//     conn, stream   the connection's id (as in per_connection) and the
+//                    h2 stream id (null over HTTP/1.1)
+//     ce         Content-Encoding
+//     status     the status answered (a number), "refused" (stream reset
+//                REFUSED_STREAM by --refuse-every), "unanswered" (the
+//                client or connection went away first), null while pending
+//     plaintext  the decrypted body (UTF-8), null if it did not decrypt
+//     error      why it was answered 400, else null
 //   POST /control?delay=MS&reset=1   as the control command above
 
 'use strict';
@@ -66,6 +103,7 @@ const http2 = require('http2');
 const https = require('https');
 
 const { parseArgs, detach: detachScript } = require('./lib/cli');
+const pushCrypto = require('./lib/push-crypto');
 
 const kConn = Symbol('connection');
 const PROTO = (alpn) => (alpn === 'h2' ? 'h2' : 'http1');
@@ -87,6 +125,8 @@ function freshStats() {
         status: {},
         first_ms: null,
         last_ms: null,
+        decrypted: 0,
+        undecryptable: 0,
     };
 }
 
@@ -105,7 +145,16 @@ function serve(opts) {
         nextId: 1,
         h2Streams: 0,      // for --refuse-every, never reset
         perPath: new Map(),
+        decrypt: !!opts.decrypt,
+        records: [],       // --decrypt: every push, for GET /log
+        received: new Map(),   // --decrypt: path -> pushes received
+        accessLog: opts['access-log']
+            ? fs.createWriteStream(String(opts['access-log']), { flags: 'a' })
+            : null,
     };
+    if (state.decrypt && !pushCrypto.available()) {
+        throw new Error('--decrypt needs http_ece: npm install in t/node');
+    }
 
     // the record of a connection (h2 session or HTTP/1.1 socket), counted
     // when it carries its first push of this epoch
@@ -159,6 +208,8 @@ function serve(opts) {
             state.stats = freshStats();
             state.conns.clear();
             state.perPath.clear();
+            state.records = [];
+            state.received.clear();
             state.epoch++;
             // connections still open count again when they carry a push
         }
@@ -189,6 +240,15 @@ function serve(opts) {
         return { status: 201, delay: state.delay };
     }
 
+    // the outcome of a push (the first one told): in its record and the
+    // access log
+    function outcome(ex, what) {
+        if (ex.done) return;
+        ex.done = true;
+        if (ex.rec) ex.rec.status = what;
+        if (state.accessLog) state.accessLog.write(`${ex.path} ${what}\n`);
+    }
+
     function check(req, len) {
         const h = req.headers;
         if (req.method !== 'POST') return `method ${req.method}`;
@@ -206,6 +266,13 @@ function serve(opts) {
             res.end(`${JSON.stringify(statsJson())}\n`);
             return;
         }
+        if (url.pathname === '/log' && req.method === 'GET') {
+            const p = url.searchParams.get('path');
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end(`${JSON.stringify(p ? state.records.filter((r) => r.path === p)
+                                        : state.records)}\n`);
+            return;
+        }
         if (url.pathname === '/control' && req.method === 'POST') {
             control(url);
             res.writeHead(204);
@@ -221,12 +288,30 @@ function serve(opts) {
         c.requests++;
         if (s.first_ms === null) s.first_ms = Date.now();
 
+        const path = url.pathname;
+        let rec = null;
+        if (state.decrypt) {
+            const n = (state.received.get(path) || 0) + 1;
+            state.received.set(path, n);
+            rec = { t: Date.now(), path, n, proto, conn: c.id,
+                    stream: h2 ? req.stream.id : null,
+                    ce: req.headers['content-encoding'] || null,
+                    status: null, plaintext: null, error: null };
+            state.records.push(rec);
+        }
+        const ex = { path, rec, done: false };
+        if (rec || state.accessLog) {
+            // whatever was not answered when the exchange ends
+            res.on('close', () => outcome(ex, 'unanswered'));
+        }
+
         if (h2) {
             s.streams++;
             state.h2Streams++;
             if (state.refuseEvery > 0
                 && state.h2Streams % state.refuseEvery === 0) {
                 s.refused++;
+                outcome(ex, 'refused');
                 req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
                 return;
             }
@@ -252,10 +337,26 @@ function serve(opts) {
         if (h2) s.peak_streams = Math.max(s.peak_streams, c.inFlight);
 
         let len = 0;
-        req.on('data', (d) => { len += d.length; });
+        const chunks = rec ? [] : null;
+        req.on('data', (d) => {
+            len += d.length;
+            if (chunks) chunks.push(d);
+        });
         req.on('end', () => {
-            const bad = check(req, len);
-            const plan = bad ? { status: 400, delay: 0 } : answerPlan(url.pathname);
+            let bad = check(req, len);
+            if (rec && !bad) {
+                try {
+                    rec.plaintext = pushCrypto.decryptPush(
+                        req.headers['content-encoding'], req.headers,
+                        Buffer.concat(chunks)).toString('utf8');
+                    s.decrypted++;
+                } catch (e) {
+                    s.undecryptable++;
+                    bad = `cannot decrypt: ${e.message}`;
+                }
+            }
+            if (rec) rec.error = bad;
+            const plan = bad ? { status: 400, delay: 0 } : answerPlan(path);
             const answer = () => {
                 c.inFlight--;
                 s.in_flight--;
@@ -270,6 +371,7 @@ function serve(opts) {
                 }
                 const body = bad ? `${bad}\n` : '';
                 headers['content-length'] = String(Buffer.byteLength(body));
+                outcome(ex, plan.status);
                 res.writeHead(plan.status, headers);
                 res.end(body);
                 s.status[plan.status] = (s.status[plan.status] || 0) + 1;
@@ -338,6 +440,24 @@ function call(port, method, path) {
     });
 }
 
+function field(rec, name) {
+    const v = rec[name];
+    return v === null || v === undefined || v === '' ? '-' : String(v);
+}
+
+async function log(port, opts) {
+    const q = opts.path ? `?path=${encodeURIComponent(opts.path)}` : '';
+    const recs = JSON.parse(await call(port, 'GET', `/log${q}`));
+    if (!opts.fields) {
+        process.stdout.write(`${JSON.stringify(recs, null, 1)}\n`);
+        return;
+    }
+    const names = String(opts.fields).split(',');
+    for (const r of recs) {
+        process.stdout.write(`${names.map((f) => field(r, f)).join(' ')}\n`);
+    }
+}
+
 function detach(opts, argv) {
     return detachScript(__filename, opts, argv,
                         () => call(Number(opts.port), 'GET', '/stats'), 200);
@@ -348,10 +468,24 @@ async function main() {
     const opts = parseArgs(argv);
     const cmd = opts._[0];
 
+    if (cmd === 'log') {
+        await log(Number(opts._[1]), opts);
+        return;
+    }
     if (cmd === 'stats' || cmd === 'control') {
         const port = Number(opts._[1]);
         if (cmd === 'stats') {
-            process.stdout.write(await call(port, 'GET', '/stats'));
+            const text = await call(port, 'GET', '/stats');
+            if (opts.fields) {
+                const s = JSON.parse(text);
+                const out = String(opts.fields).split(',').map((f) => {
+                    const v = f.split('.').reduce((o, k) => (o == null ? o : o[k]), s);
+                    return `${f}=${v === undefined ? '-' : JSON.stringify(v)}`;
+                });
+                process.stdout.write(`${out.join(' ')}\n`);
+            } else {
+                process.stdout.write(text);
+            }
         }
         const q = new URLSearchParams();
         if (cmd === 'control' && opts.delay !== undefined) {
@@ -366,8 +500,11 @@ async function main() {
     if (!opts.port) {
         throw new Error('usage: mock-push-h2.js --port P --tls CERT,KEY '
                         + '[--delay MS] [--max-streams N] [--goaway-after K] '
-                        + '[--refuse-every M] [--no-h2] [--pidfile F] '
-                        + '| stats P [--reset] | control P [--delay MS] [--reset]');
+                        + '[--refuse-every M] [--no-h2] [--decrypt] '
+                        + '[--access-log FILE] [--pidfile F] '
+                        + '| stats P [--fields a,b.c] [--reset] '
+                        + '| control P [--delay MS] [--reset] '
+                        + '| log P [--path P] [--fields a,b]');
     }
     if (opts.pidfile) {
         await detach(opts, argv);

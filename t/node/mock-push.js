@@ -81,20 +81,11 @@ const fs = require('fs');
 const http = require('http');
 const https = require('https');
 
-let ece;
-try {
-    ece = require('http_ece');
-} catch (e) {
-    ece = null;
-}
-
-// RFC 8291 Appendix A: the user agent's keys
-const UA_PRIVATE = 'q1dXpw3UpT5VOmu_cf_v6ih07Aems3njxI-JWgLcM94';
-const UA_AUTH = 'BTBZMqHH6r4Tts7J_aSIgg';
-
 const { parseArgs, detach: detachScript } = require('./lib/cli');
+// decryption with the RFC 8291 Appendix A user agent's keys (http_ece)
+const pushCrypto = require('./lib/push-crypto');
 
-const b64u = (s) => Buffer.from(s, 'base64url');
+const { b64u, params } = pushCrypto;
 
 /* ---------------------------------------------------------------------- */
 /* validation                                                              */
@@ -148,24 +139,6 @@ function verifyJwt(token, k, aud) {
         throw new Error(`JWT sub ${claims.sub}`);
     }
     return claims;
-}
-
-// "a=1;b=2, c=3" -> {a:'1', b:'2', c:'3'}
-function params(value) {
-    const out = {};
-    for (const item of (value || '').split(/[;,]/)) {
-        const m = /^\s*([A-Za-z0-9_-]+)=("?)([^"]*)\2\s*$/.exec(item);
-        if (m) {
-            out[m[1].toLowerCase()] = m[3];
-        }
-    }
-    return out;
-}
-
-function uaKey() {
-    const ecdh = crypto.createECDH('prime256v1');
-    ecdh.setPrivateKey(b64u(UA_PRIVATE));
-    return ecdh;
 }
 
 // throws {status, message}
@@ -230,9 +203,7 @@ function validate(req, body, rec, scheme) {
             bad('aes128gcm header: want rs >= 18, idlen 65, an uncompressed key');
         }
         try {
-            plain = ece.decrypt(body, { version: 'aes128gcm',
-                                        privateKey: uaKey(),
-                                        authSecret: UA_AUTH });
+            plain = pushCrypto.decryptPush('aes128gcm', h, body);
         } catch (e) {
             bad(`cannot decrypt: ${e.message}`);
         }
@@ -256,9 +227,7 @@ function validate(req, body, rec, scheme) {
         }
         rec.k = ck.p256ecdsa;
         try {
-            plain = ece.decrypt(body, { version: 'aesgcm', privateKey: uaKey(),
-                                        dh: ck.dh, salt: en.salt,
-                                        authSecret: UA_AUTH });
+            plain = pushCrypto.decryptPush('aesgcm', h, body);
         } catch (e) {
             bad(`cannot decrypt: ${e.message}`);
         }
@@ -739,7 +708,7 @@ async function main() {
         throw new Error('usage: mock-push.js --port P [--host H] [--tls CERT,KEY] '
                         + '[--dns] [--pidfile F] | log P ... | conns P ...');
     }
-    if (!ece) {
+    if (!pushCrypto.available()) {
         throw new Error('http_ece is missing: npm install in t/node');
     }
     if (opts.pidfile) {
