@@ -4,12 +4,14 @@
 # The push service is a stock nginx (bench/fanout/mock-push) answering
 # 201 and logging "$request_uri $status" per request: each subscription
 # has its own endpoint /push/<id>, so the log counts deliveries per
-# subscription.
+# subscription.  t/030-durability-h2.t runs this file again against
+# t/node/mock-push-h2.js over TLS, decrypting every push, with the module
+# speaking HTTP/2 (Test::Webpush::FanoutMock; its log has the same lines).
 #
 # What kill -9 can duplicate (ngx_webpush_sender.cpp): a popped delivery
 # is posted in the same event handler that popped it and the shared-memory
 # queue outlives the worker, so the dead worker loses exactly the rows it
-# held leased: requests in flight (<= webpush_concurrency, 128), outcomes
+# held leased: requests in flight (<= webpush_concurrency, 128 here), outcomes
 # answered but not yet written back (the batch being written, <= 500, and
 # results_, written at 500 or after 50 ms) and the answer of a claim not
 # yet read (<= 500, never sent).  Those rows stay 'sending' until their
@@ -26,15 +28,19 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
+use Test::Webpush::FanoutMock;
 
+vars(Test::Webpush::FanoutMock::vars());
 defaults(
     http_config => <<'EOC',
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
 webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
+webpush_push_hosts $TEST_PUSH_ORIGIN;
+$TEST_PUSH_CONFIG
 webpush_timeout 2s;
 webpush_lease 10s;
+webpush_concurrency 128;
 EOC
     config => <<'EOC',
 location /api/push-notifications { webpush_notifications; }
@@ -49,7 +55,7 @@ __DATA__
 === TEST 1: 5,000 subscriptions at a fast mock push service
 --- shell
 mkdir -p $TEST_NGINX_SERVROOT/mock
-$TEST_TOP/bench/fanout/mock-push start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
+$TEST_PUSH_MOCK start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
     > $TEST_NGINX_SERVROOT/pids/mock.pid
 --- init_sql
 INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
@@ -57,7 +63,7 @@ INSERT INTO spy_push_notification_group VALUES (1, '00000000-0000-4000-8000-0000
 INSERT INTO spy_push_notification_subscription
 SELECT i, gen_random_uuid()::text, 1, 1, NULL, p, md5(p),
        now() + interval '7 days', now(), now()
-FROM (SELECT i, '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
+FROM (SELECT i, '{"endpoint":"$TEST_PUSH_ORIGIN/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
       FROM generate_series(1, 5000) AS i) s;
 --- request
 GET /ping
@@ -112,7 +118,7 @@ uuid=$(psql "$TEST_PG_CONNINFO" -At -c "SELECT uuid FROM spy_push_notification W
 curl -s http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications/$uuid \
   | perl -MJSON::PP -0ne 'my $d = decode_json($_)->{data}{attributes}{delivery};
         print join(" ", map { "$_=$d->{$_}" } qw(targeted sent pending failed gone)), "\n"'
-LC_ALL=C sort $f/mock/access.log | uniq -c | awk '{ sub("/push/", "", $2); print $2, $1 }' > $f/counts1.txt
+cut -d' ' -f1 $f/mock/access.log | LC_ALL=C sort | uniq -c | awk '{ sub("/push/", "", $2); print $2, $1 }' > $f/counts1.txt
 echo "distinct endpoints $(wc -l < $f/counts1.txt)"
 echo "thrice or more $(awk '$2 > 2' $f/counts1.txt | wc -l)"
 awk '$2 == 2 { print $1 }' $f/counts1.txt | LC_ALL=C sort > $f/dups1.txt
@@ -180,15 +186,17 @@ base=$(cat $TEST_NGINX_SERVROOT/reload-offset.txt)
 r=$(paste -sd ' ' $TEST_NGINX_SERVROOT/reloaded.txt)
 [ "$(wc -l < $TEST_NGINX_SERVROOT/reloaded.txt)" = 3 ] && [ "$(tail -n 1 $TEST_NGINX_SERVROOT/reloaded.txt)" -lt 5000 ] \
     && echo "reloaded 3 times mid-send" || echo "reloaded at: $r"
-tail -n +$((base + 1)) $log | sort | uniq -c | awk '{ print $2, $1 }' > $TEST_NGINX_SERVROOT/counts2.txt
+tail -n +$((base + 1)) $log | cut -d' ' -f1 | sort | uniq -c | awk '{ print $2, $1 }' > $TEST_NGINX_SERVROOT/counts2.txt
 echo "requests $(tail -n +$((base + 1)) $log | wc -l)"
 echo "distinct endpoints $(wc -l < $TEST_NGINX_SERVROOT/counts2.txt)"
 uuid=$(psql "$TEST_PG_CONNINFO" -At -c "SELECT uuid FROM spy_push_notification WHERE id_push_notification = 2")
 curl -s http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications/$uuid \
   | perl -MJSON::PP -0ne 'my $d = decode_json($_)->{data}{attributes}{delivery};
         print join(" ", map { "$_=$d->{$_}" } qw(targeted sent pending failed gone)), "\n"'
+$TEST_PUSH_CHECK
 --- check_result
 reloaded 3 times mid-send
 requests 5000
 distinct endpoints 5000
 targeted=5000 sent=5000 pending=0 failed=0 gone=0
+push service: as expected

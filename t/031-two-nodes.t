@@ -7,6 +7,9 @@
 # same database, the same VAPID key).  The push service is a stock nginx
 # (bench/fanout/mock-push) logging one "$request_uri $status" line per
 # request: each subscription has its own endpoint /push/<id>.
+# t/031-two-nodes-h2.t runs this file again against t/node/mock-push-h2.js
+# over TLS, decrypting every push, with both nodes speaking HTTP/2
+# (Test::Webpush::FanoutMock; its log has the same lines).
 #
 # Which node did what: the nodes connect with different application_name
 # values, and a test-only trigger on webpush_delivery records the
@@ -21,13 +24,16 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
+use Test::Webpush::FanoutMock;
 
+vars(Test::Webpush::FanoutMock::vars());
 defaults(
     http_config => <<'EOC',
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
 webpush_postgres "$TEST_PG_CONNINFO application_name=node-a";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
+webpush_push_hosts $TEST_PUSH_ORIGIN;
+$TEST_PUSH_CONFIG
 webpush_timeout 2s;
 webpush_lease 10s;
 EOC
@@ -45,7 +51,7 @@ __DATA__
 === TEST 1: node A, 5,000 subscriptions, a mock push service
 --- shell
 mkdir -p $TEST_NGINX_SERVROOT/mock
-$TEST_TOP/bench/fanout/mock-push start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
+$TEST_PUSH_MOCK start $TEST_NGINX_SERVROOT/mock $TEST_PORT_A \
     > $TEST_NGINX_SERVROOT/pids/mock.pid
 --- init_sql
 INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
@@ -53,7 +59,7 @@ INSERT INTO spy_push_notification_group VALUES (1, '00000000-0000-4000-8000-0000
 INSERT INTO spy_push_notification_subscription
 SELECT i, gen_random_uuid()::text, 1, 1, NULL, p, md5(p),
        now() + interval '7 days', now(), now()
-FROM (SELECT i, '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
+FROM (SELECT i, '{"endpoint":"$TEST_PUSH_ORIGIN/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
       FROM generate_series(1, 5000) AS i) s;
 CREATE TABLE t_transition (delivery bigint, state text, node text);
 CREATE FUNCTION t_transition() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -118,7 +124,7 @@ sent|5000|5000|1
 q() { psql "$TEST_PG_CONNINFO" -At -c "$1"; }
 log=$TEST_NGINX_SERVROOT/mock/access.log
 echo "requests $(wc -l < $log)"
-echo "distinct endpoints $(sort -u $log | wc -l)"
+echo "distinct endpoints $(cut -d' ' -f1 $log | sort -u | wc -l)"
 # each delivery claimed once and completed by the node that claimed it
 q "SELECT count(*) FROM (SELECT delivery FROM t_transition
    GROUP BY delivery HAVING count(*) FILTER (WHERE state = 'sending') = 1
@@ -188,8 +194,10 @@ echo "every endpoint twice or more: $(cut -d' ' -f1 $log | sort | uniq -c | awk 
 again=$(q "SELECT count(*) FROM webpush_delivery WHERE fk_push_notification = 2 AND attempts > 1")
 [ $((requests - 10000)) -le "$again" ] && echo "duplicates only among rows claimed again"
 [ "$again" -gt 0 ] && echo "node A took over node B's leases"
+$TEST_PUSH_CHECK
 --- check_result
 killed mid fan-out
 every endpoint twice or more: 0 short
 duplicates only among rows claimed again
 node A took over node B's leases
+push service: as expected

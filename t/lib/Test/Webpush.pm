@@ -19,14 +19,22 @@ package Test::Webpush;
 use Test::Base -Base;
 use Test::Webpush::Runner ();
 
-our @EXPORT = qw(run_tests defaults blocks plan is ok like is_deeply diag
-                 done_testing);
+our @EXPORT = qw(run_tests defaults vars blocks plan is ok like is_deeply
+                 diag done_testing);
 
 # defaults(http_config => "...", config => "..."): sections a block does
 # not have itself
 sub defaults (@) {
     my %sections = @_;
     Test::Webpush::Runner::set_defaults(%sections);
+}
+
+# vars(TEST_NAME => "text", ...): variables of the file's own, expanded
+# in the sections like $TEST_NGINX_PORT and the others (and before them:
+# their text may use them)
+sub vars (@) {
+    my %vars = @_;
+    Test::Webpush::Runner::set_vars(%vars);
 }
 
 sub run_tests () {

@@ -7,7 +7,9 @@ package Test::Webpush::Runner;
 #
 # Sections of a block:
 # Files may set defaults for the configuration sections with
-# defaults(http_config => ..., config => ...) before run_tests().
+# defaults(http_config => ..., config => ...) before run_tests(), and
+# variables of their own with vars(TEST_NAME => 'text', ...): expanded
+# like the ones below (their text may use those).
 #
 #   --- main_config        text in the main context
 #   --- events_config      text in the events block (worker_connections
@@ -45,7 +47,7 @@ package Test::Webpush::Runner;
 #                          log checks
 #   --- timeout            request timeout (default 10 s)
 #
-# $TEST_NGINX_PORT, $TEST_PORT_A/B/C (free ports for peers; a peer started
+# $TEST_NGINX_PORT, $TEST_PORT_A...F (free ports for peers; a peer started
 # in the background writes its pid to $TEST_NGINX_SERVROOT/pids/NAME.pid
 # and is stopped at the end), $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_PG_DIR,
 # $TEST_VAPID_KEY,
@@ -89,9 +91,14 @@ my $running_conf;
 my $log_offset = 0;
 my $startup_output = '';     # what nginx said on stderr while starting
 my %defaults;                # sections every block has unless it says
+my %vars;                    # the file's own variables (vars())
 
 sub set_defaults {
     %defaults = (%defaults, @_);
+}
+
+sub set_vars {
+    %vars = (%vars, @_);
 }
 
 # a section of the block, or the file's default for it
@@ -140,7 +147,7 @@ sub setup {
     chmod 0755, $servroot;
     make_path("$servroot/conf", "$servroot/logs", "$servroot/html");
     $port = free_port();
-    @extra_ports = map { free_port() } 1 .. 3;
+    @extra_ports = map { free_port() } 1 .. 6;
     make_path("$servroot/pids");
 
     system('openssl', 'ecparam', '-name', 'prime256v1', '-genkey',
@@ -174,11 +181,16 @@ sub vapid_public_key {
 sub expand {
     my ($text) = @_;
     return '' unless defined $text;
-    my %vars = (
+    # the file's own first: their text may use the built-in ones
+    $text =~ s/\$(TEST_\w+)/exists $vars{$1} ? $vars{$1} : "\$$1"/ge;
+    my %builtin = (
         TEST_NGINX_PORT     => $port,
         TEST_PORT_A         => $extra_ports[0],
         TEST_PORT_B         => $extra_ports[1],
         TEST_PORT_C         => $extra_ports[2],
+        TEST_PORT_D         => $extra_ports[3],
+        TEST_PORT_E         => $extra_ports[4],
+        TEST_PORT_F         => $extra_ports[5],
         TEST_NGINX_SERVROOT => $servroot,
         TEST_NGINX_MODULE   => $MODULE,
         TEST_PG_CONNINFO    => pg_conninfo() // 'dbname=none',
@@ -187,7 +199,7 @@ sub expand {
         TEST_TOP            => $top,
         TEST_PG_DIR         => $ENV{TEST_PG_DIR} // '',
     );
-    $text =~ s/\$(TEST_\w+)/exists $vars{$1} ? $vars{$1} : "\$$1"/ge;
+    $text =~ s/\$(TEST_\w+)/exists $builtin{$1} ? $builtin{$1} : "\$$1"/ge;
     return $text;
 }
 
