@@ -32,7 +32,16 @@
 //                            answered (a client sees the streams above
 //                            it reset REFUSED_STREAM); HTTP/1.1 answers
 //                            the Kth push with
-//                            "Connection: close"
+//                            "Connection: close".  Streams above the
+//                            last id that had already arrived (in the
+//                            same read as the Kth, say) are reset
+//                            REFUSED_STREAM unprocessed, counted in
+//                            after_goaway, recorded "refused".  The h2
+//                            connection is closed by its socket (FIN):
+//                            node's session.close() would send a second
+//                            GOAWAY with the last stream id node read,
+//                            maybe higher than the first, which a client
+//                            must take for a protocol error
 //         --refuse-every M   every Mth h2 stream (counted over all
 //                            connections) is reset with REFUSED_STREAM
 //                            instead of answered (HTTP/1.1: no effect)
@@ -75,6 +84,8 @@
 //     peak_streams   the most pushes in flight on one h2 connection
 //     in_flight, peak_in_flight   pushes received and not yet answered
 //     refused, goaways, closes (HTTP/1.1 Connection: close)
+//     after_goaway   h2 streams above a GOAWAY's last stream id, not
+//                    processed (--goaway-after)
 //     status     {"201": n, ...}
 //     per_connection  [{id, proto, requests}] of the connections counted
 //     first_ms, last_ms   first push received, last answer sent (epoch ms)
@@ -90,7 +101,8 @@
 //                    h2 stream id (null over HTTP/1.1)
 //     ce         Content-Encoding
 //     status     the status answered (a number), "refused" (stream reset
-//                REFUSED_STREAM by --refuse-every), "unanswered" (the
+//                REFUSED_STREAM by --refuse-every, or above a GOAWAY's
+//                last stream id), "unanswered" (the
 //                client or connection went away first), null while pending
 //     plaintext  the decrypted body (UTF-8), null if it did not decrypt
 //     error      why it was answered 400, else null
@@ -121,6 +133,7 @@ function freshStats() {
         peak_in_flight: 0,
         refused: 0,
         goaways: 0,
+        after_goaway: 0,
         closes: 0,
         status: {},
         first_ms: null,
@@ -162,7 +175,8 @@ function serve(opts) {
         let c = holder[kConn];
         if (!c) {
             c = { id: state.nextId++, proto, requests: 0, inFlight: 0,
-                  open: true, epoch: -1, goaway: false, holder };
+                  open: true, epoch: -1, goaway: false, goawayLast: 0,
+                  sock: null, retired: false, holder };
             holder[kConn] = c;
         }
         if (c.epoch !== state.epoch) {
@@ -249,6 +263,21 @@ function serve(opts) {
         if (state.accessLog) state.accessLog.write(`${ex.path} ${what}\n`);
     }
 
+    // TLS sockets of the h2 connections by remote port (the session has
+    // only a proxy of it, which cannot close it)
+    const h2Sockets = new Map();
+
+    // after its GOAWAY, once the streams at or below the last id are
+    // answered: the answers are written after this tick, then FIN
+    function retire(c) {
+        if (!c.goaway || c.inFlight > 0 || c.retired) return;
+        c.retired = true;
+        const sock = c.sock;
+        if (!sock) return;
+        setTimeout(() => sock.end(), 100);
+        setTimeout(() => sock.destroy(), 5000).unref();
+    }
+
     function check(req, len) {
         const h = req.headers;
         if (req.method !== 'POST') return `method ${req.method}`;
@@ -282,8 +311,25 @@ function serve(opts) {
 
         const h2 = req.httpVersionMajor === 2;
         const proto = h2 ? 'h2' : 'http1';
-        const c = connOf(h2 ? req.stream.session : req.socket, proto);
         const s = state.stats;
+        if (h2 && !req.stream.session) {
+            // node emits a stream after the read that brought it: its
+            // session closed meanwhile, after a GOAWAY and the answers to
+            // the streams below its last id, so it is one above that id,
+            // not processed (the client sent it again elsewhere)
+            s.streams++;
+            s.after_goaway++;
+            if (state.decrypt) {
+                state.records.push({ t: Date.now(), path: url.pathname,
+                                     n: null, proto, conn: null,
+                                     stream: req.stream.id,
+                                     ce: req.headers['content-encoding'] || null,
+                                     status: 'refused', plaintext: null,
+                                     error: null });
+            }
+            return;
+        }
+        const c = connOf(h2 ? req.stream.session : req.socket, proto);
         s.requests[proto]++;
         c.requests++;
         if (s.first_ms === null) s.first_ms = Date.now();
@@ -307,6 +353,14 @@ function serve(opts) {
 
         if (h2) {
             s.streams++;
+            if (c.goaway && req.stream.id > c.goawayLast) {
+                // the client was told this stream is not processed: it
+                // sends it again elsewhere
+                s.after_goaway++;
+                outcome(ex, 'refused');
+                req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+                return;
+            }
             state.h2Streams++;
             if (state.refuseEvery > 0
                 && state.h2Streams % state.refuseEvery === 0) {
@@ -322,12 +376,14 @@ function serve(opts) {
             last = true;
             if (h2 && !c.goaway) {
                 c.goaway = true;
+                c.goawayLast = req.stream.id;
                 s.goaways++;
                 const session = req.stream.session;
                 session.goaway(http2.constants.NGHTTP2_NO_ERROR,
                                req.stream.id);
-                // close once the streams at or below the last id are done
-                session.close();
+                // closed once the streams at or below the last id are
+                // answered (retire())
+                c.sock = h2Sockets.get(session.socket.remotePort) || null;
             }
         }
 
@@ -360,6 +416,7 @@ function serve(opts) {
             const answer = () => {
                 c.inFlight--;
                 s.in_flight--;
+                if (h2) retire(c);
                 if (res.destroyed || res.writableEnded
                     || (h2 && req.stream.destroyed)) {
                     return;
@@ -415,6 +472,12 @@ function serve(opts) {
         state.stats.handshakes[PROTO(sock.alpnProtocol)]++;
         if (PROTO(sock.alpnProtocol) === 'http1') {
             sock.on('close', () => connClosed(sock));
+        } else {
+            const port = sock.remotePort;
+            h2Sockets.set(port, sock);
+            sock.on('close', () => {
+                if (h2Sockets.get(port) === sock) h2Sockets.delete(port);
+            });
         }
         sock.on('error', () => {});
     });
