@@ -26,7 +26,9 @@
 # TESTS 1-7 run with webpush_http2 on against the right CA; 8 and 9 trust
 # another CA (h2 on, then off: refused alike); 10 turns HTTP/2 off
 # against the h2-capable mock.  Delivery is asynchronous: the checks poll
-# (--- eventually) with generous limits, for a busy machine.
+# (--- eventually) with generous limits, for a busy machine.  The mock's
+# records of each case stay in $TEST_NGINX_SERVROOT/CASE.json
+# (TEST_NGINX_LEAVE=1 keeps them) for a look when a case fails.
 
 use strict;
 use warnings;
