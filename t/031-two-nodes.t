@@ -9,7 +9,11 @@
 # request: each subscription has its own endpoint /push/<id>.
 # t/031-two-nodes-h2.t runs this file again against t/node/mock-push-h2.js
 # over TLS, decrypting every push, with both nodes speaking HTTP/2
-# (Test::Webpush::FanoutMock; its log has the same lines).
+# (Test::Webpush::FanoutMock; its log has the same lines).  That mock
+# decrypts on one thread: with 4 workers x 1000 streams in flight
+# (webpush_concurrency's default) it fell behind by more than
+# webpush_timeout (2s) and TLS handshakes timed out (attempts used), so
+# 128 per worker here.
 #
 # Which node did what: the nodes connect with different application_name
 # values, and a test-only trigger on webpush_delivery records the
@@ -36,6 +40,7 @@ webpush_push_hosts $TEST_PUSH_ORIGIN;
 $TEST_PUSH_CONFIG
 webpush_timeout 2s;
 webpush_lease 10s;
+webpush_concurrency 128;
 EOC
     config => <<'EOC',
 location /api/push-notifications { webpush_notifications; }
