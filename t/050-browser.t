@@ -48,6 +48,7 @@ my $wpt_port = Test::Webpush::Runner::free_port();
     sub main_config { return $_[0]{main_config} }
     sub http_config { return $_[0]{http_config} }
     sub config { return $_[0]{config} }
+    sub events_config { return $_[0]{events_config} }
 }
 
 my $http = join "\n",
