@@ -64,8 +64,9 @@
  * service that picks HTTP/1.1 is remembered for an hour and gets
  * HTTP/1.1 keep-alive as below.  A stream refused by the service
  * (RST_STREAM REFUSED_STREAM, or above the last stream id of a GOAWAY)
- * is sent again, on another stream, without the caller seeing it (at
- * most 8 times); other stream resets and connection errors fail the
+ * is sent again, on another stream, without the caller seeing it
+ * (refused at most 8 times; GOAWAYs within the deadline); other stream
+ * resets and connection errors fail the
  * requests on them like a transport error (an answer whose headers
  * arrived keeps its status).  An idle HTTP/2 connection is kept for the
  * keep-alive timeout, checked with PING every 30 s.  It is retired after

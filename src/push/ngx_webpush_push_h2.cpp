@@ -94,6 +94,7 @@ Http2::callbacks()
                 cbs, on_data);
             nghttp2_session_callbacks_set_on_stream_close_callback(cbs,
                                                                    on_close);
+            nghttp2_session_callbacks_set_error_callback2(cbs, on_error);
         }
 
         ~Holder() { nghttp2_session_callbacks_del(cbs); }
@@ -575,7 +576,7 @@ Http2::failure(const std::string &error) noexcept
                 ex->retried = true;
             }
 
-            impl_.resend(ex);
+            impl_.resend(ex, false);
             continue;
         }
 

@@ -57,6 +57,8 @@ private:
                        void *user) noexcept;
     static int on_close(nghttp2_session *session, int32_t id,
                         uint32_t error_code, void *user) noexcept;
+    static int on_error(nghttp2_session *session, int lib_error_code,
+                        const char *msg, size_t len, void *user) noexcept;
     static ssize_t read_body(nghttp2_session *session, int32_t id,
                              uint8_t *buf, size_t length,
                              uint32_t *data_flags,

@@ -59,8 +59,12 @@ Http2::stream_closed(Exchange *ex, uint32_t error_code)
     }
 
     if (error_code == NGHTTP2_REFUSED_STREAM && !ex->got_bytes) {
-        /* not processed (RFC 9113 8.7): safe to send again */
-        impl_.resend(ex);
+        /*
+         * Not processed (RFC 9113 8.7): safe to send again.  nghttp2
+         * closes the streams above a GOAWAY's last stream id so too;
+         * those were not refused, the connection went away.
+         */
+        impl_.resend(ex, !(goaway_ && ex->stream_id > goaway_last_));
         return;
     }
 
@@ -272,6 +276,19 @@ Http2::read_body(nghttp2_session *, int32_t id, uint8_t *buf, size_t length,
     }
 
     return static_cast<ssize_t>(n);
+}
+
+/* why nghttp2 ends the session (or a stream): for the error log */
+int
+Http2::on_error(nghttp2_session *, int, const char *msg, size_t len,
+    void *user) noexcept
+{
+    auto *h2 = static_cast<Http2 *>(user);
+
+    ngx_log_error(NGX_LOG_INFO, &h2->conn_->log, 0, "HTTP/2: %*s", len,
+                  msg);
+
+    return 0;
 }
 
 } // namespace webpush::push

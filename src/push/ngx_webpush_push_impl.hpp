@@ -167,7 +167,7 @@ public:
     bool schedule(Exchange *ex);
     void opened(Conn *conn);
     void add_stream(Exchange *ex, Conn *conn);
-    void resend(Exchange *ex) noexcept;
+    void resend(Exchange *ex, bool refused) noexcept;
     void stream_end(Exchange *ex, const std::string &error) noexcept;
     void wake() noexcept;
     void drain() noexcept;

@@ -135,15 +135,17 @@ Impl::add_stream(Exchange *ex, Conn *conn)
 /*
  * A stream the service refused or never processed: the request is sent
  * again on another stream, first in line, without the caller seeing a
- * failure (at most max_refusals times).
+ * failure.  Refusals (RST_STREAM REFUSED_STREAM) count, at most
+ * max_refusals; streams a GOAWAY left unprocessed do not (the
+ * connection they were on is gone; the deadline bounds them).
  */
 void
-Impl::resend(Exchange *ex) noexcept
+Impl::resend(Exchange *ex, bool refused) noexcept
 {
     ex->conn = nullptr;
     ex->stream_id = 0;
 
-    if (++ex->refusals > max_refusals) {
+    if (refused && ++ex->refusals > max_refusals) {
         fail(ex, "HTTP/2 stream refused " + std::to_string(max_refusals)
                  + " times by " + ex->peer_text);
         return;
