@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/declarative.hpp"
 #include "api/php_json.hpp"
 
 namespace webpush::api {
@@ -327,6 +328,7 @@ NotificationValidation validate_notification(const Document& doc,
         if (!json_is_object(payload)) {
             problems.push_back("\"payload\" must be an object");
         } else {
+            check_declarative_payload(payload, "payload", problems);
             req.payload = json_share(payload);
             req.payload_json = json_compact(payload);
             if (req.payload_json.empty()) {
