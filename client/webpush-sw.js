@@ -4,14 +4,26 @@
  *
  * push               shows a notification from the JSON payload
  *                    {"title", "body", "icon", "badge", "image", "tag", "url"}
- *                    (also the declarative form {"notification": {...,
- *                    "navigate"}}); a payload that is not a JSON object is
- *                    shown as the body text under a generic title, an empty
- *                    one as the generic title alone. Open pages then get
- *                    a message {type: 'webpush:notification', title,
- *                    options}.
+ *                    (also {"notification": {..., "navigate"}}); a payload
+ *                    that is not a JSON object is shown as the body text
+ *                    under a generic title, an empty one as the generic
+ *                    title alone. Open pages then get a message
+ *                    {type: 'webpush:notification', title, options}.
+ *                    Declarative Web Push ({"web_push": 8030, "notification":
+ *                    {"title", "body", "icon", "lang", "dir", "tag",
+ *                    "silent", "navigate", "actions": [{"action", "title",
+ *                    "navigate", "icon"}], "app_badge"}, "app_badge"}) is
+ *                    rendered as Safari renders it: the actions become
+ *                    notification actions, app_badge (top level first, else
+ *                    inside notification) goes to navigator.setAppBadge
+ *                    where the browser has it. When the browser already
+ *                    parsed the message itself (Safari, a "mutable" one:
+ *                    the push event has a notification), nothing is shown
+ *                    twice.
  * notificationclick  focuses an open window showing the notification's url,
- *                    or opens one (the url defaults to the worker's scope).
+ *                    or opens one (the url defaults to the worker's scope);
+ *                    a click on a declarative action opens that action's
+ *                    navigate.
  * pushsubscriptionchange
  *                    re-subscribes with the same VAPID key, POSTs the new
  *                    subscription for every group the page subscribed to
@@ -48,6 +60,90 @@ function webpushUrl(value) {
     }
 }
 
+/* Declarative Web Push (WebKit, Push API): {"web_push": 8030,
+ * "notification": {...}}. The server checked it (title, https navigate,
+ * actions, app_badge); the worker still copes with anything. */
+function webpushIsDeclarative(json) {
+    return json !== null && typeof json === 'object'
+        && typeof json.web_push === 'number'
+        && Math.trunc(json.web_push) === 8030
+        && json.notification !== null
+        && typeof json.notification === 'object'
+        && !Array.isArray(json.notification);
+}
+
+// app_badge: top level (the Push API) or inside notification (WebKit)
+function webpushAppBadge(json) {
+    var n = json.notification || {};
+    var b = json.app_badge !== undefined ? json.app_badge : n.app_badge;
+    return Number.isInteger(b) && b >= 0 ? b : null;
+}
+
+function webpushDeclarative(json) {
+    var n = json.notification;
+    var options = {
+        body: webpushText(n.body),
+        data: {url: webpushUrl(n.navigate), payload: json, actions: {}}
+    };
+    ['icon', 'badge', 'image', 'tag', 'lang'].forEach(function (k) {
+        var v = webpushText(n[k]);
+        if (v !== '') {
+            options[k] = v;
+        }
+    });
+    if (n.dir === 'auto' || n.dir === 'ltr' || n.dir === 'rtl') {
+        options.dir = n.dir;
+    }
+    if (options.tag) {
+        options.renotify = n.renotify === true;
+    }
+    if (n.requireInteraction === true) {
+        options.requireInteraction = true;
+    }
+    if (n.silent === true) {
+        options.silent = true;
+    }
+    if (typeof n.timestamp === 'number') {
+        options.timestamp = n.timestamp;
+    }
+    if (Array.isArray(n.actions)) {
+        var max = self.Notification && self.Notification.maxActions;
+        var actions = [];
+        n.actions.forEach(function (a, i) {
+            if (!a || typeof a !== 'object' || webpushText(a.title) === '') {
+                return;
+            }
+            var name = webpushText(a.action) || 'webpush-action-' + i;
+            var action = {action: name, title: webpushText(a.title)};
+            if (webpushText(a.icon) !== '') {
+                action.icon = webpushText(a.icon);
+            }
+            actions.push(action);
+            options.data.actions[name] = webpushUrl(a.navigate);
+        });
+        if (actions.length) {
+            options.actions = typeof max === 'number' && max >= 0
+                ? actions.slice(0, max) : actions;
+        }
+    }
+    return {
+        title: webpushText(n.title).trim() || WEBPUSH_DEFAULT_TITLE,
+        options: options,
+        badge: webpushAppBadge(json)
+    };
+}
+
+// the app badge of a declarative message, where the browser has badges
+function webpushSetBadge(count) {
+    var nav = self.navigator;
+    if (count === null || !nav || typeof nav.setAppBadge !== 'function') {
+        return Promise.resolve();
+    }
+    var p = count === 0 && typeof nav.clearAppBadge === 'function'
+        ? nav.clearAppBadge() : nav.setAppBadge(count);
+    return Promise.resolve(p).catch(function () {});
+}
+
 /* The notification to show for a push message's data (a PushMessageData or
  * null): {title, options}. */
 function webpushNotificationFor(data) {
@@ -76,7 +172,11 @@ function webpushNotificationFor(data) {
         };
     }
 
-    // Declarative Web Push (and Apple's) nest it under "notification"
+    if (webpushIsDeclarative(json)) {
+        return webpushDeclarative(json);
+    }
+
+    // other payloads that nest it under "notification"
     var n = json.notification && typeof json.notification === 'object'
             ? json.notification : json;
     var options = {
@@ -109,6 +209,9 @@ function webpushNotificationFor(data) {
  * {type: 'webpush:notification', title, options} on
  * navigator.serviceWorker), e.g. to refresh what they display. */
 async function webpushShow(n) {
+    if (n.badge !== undefined) {
+        await webpushSetBadge(n.badge);
+    }
     await self.registration.showNotification(n.title, n.options);
     var windows = await self.clients.matchAll({type: 'window',
                                                includeUncontrolled: true});
@@ -119,6 +222,11 @@ async function webpushShow(n) {
 }
 
 self.addEventListener('push', function (event) {
+    if (event.notification) {
+        // the browser parsed a declarative message itself and shows it
+        // unless we show another one (Safari, "mutable": true): keep it
+        return;
+    }
     event.waitUntil(webpushShow(webpushNotificationFor(event.data)));
 });
 
@@ -139,8 +247,13 @@ async function webpushOpen(url) {
 
 self.addEventListener('notificationclick', function (event) {
     var data = event.notification.data || {};
+    var url = data.url;
+    if (event.action && data.actions
+            && typeof data.actions[event.action] === 'string') {
+        url = data.actions[event.action];
+    }
     event.notification.close();
-    event.waitUntil(webpushOpen(webpushUrl(data.url)));
+    event.waitUntil(webpushOpen(webpushUrl(url)));
 });
 
 // --- pushsubscriptionchange -------------------------------------------------

@@ -36,6 +36,17 @@
  *   timeout       30000             ms to wait for the browser's push
  *                                   service (an offline browser may never
  *                                   answer)
+ *   declarative   true              subscribe through window.pushManager
+ *                                   where the browser has it (Safari's
+ *                                   Declarative Web Push: no service worker
+ *                                   is registered); false: always through
+ *                                   the service worker's registration
+ *
+ * Declarative Web Push: a notification payload {"web_push": 8030,
+ * "notification": {"title", "navigate", ...}, "app_badge"} is shown by
+ * Safari itself when the page subscribed through window.pushManager, and
+ * by webpush-sw.js in every other browser, so one payload works
+ * everywhere.
  *
  * Errors are WebPush.WebPushError subclasses with a stable `name`:
  *   UnsupportedError  no service workers / Push API / Notification API, or
@@ -73,7 +84,8 @@
         keyUrl: '/webpush/vapid-public-key',
         swUrl: '/webpush-sw.js',
         swScope: undefined,
-        timeout: 30000
+        timeout: 30000,
+        declarative: true
     };
 
     // --- errors ------------------------------------------------------------
@@ -144,9 +156,26 @@
         return uuid ? base + '/' + encodeURIComponent(uuid) : base;
     }
 
-    function supportProblem() {
+    // Safari's Declarative Web Push: a PushManager on the window itself,
+    // push without a service worker (null where the browser has none)
+    function windowPushManager() {
+        var pm = global.pushManager;
+        return pm && typeof pm.subscribe === 'function'
+               && typeof pm.getSubscription === 'function' ? pm : null;
+    }
+
+    // true when this page subscribes through window.pushManager
+    function usesWindowPush(o) {
+        return o.declarative !== false && windowPushManager() !== null;
+    }
+
+    function supportProblem(o) {
         if (!global.isSecureContext) {
             return 'Web push needs a secure context (https:// or localhost)';
+        }
+        if (usesWindowPush(o || defaults)) {
+            return 'Notification' in global ? null
+                   : 'This browser has no Notification API';
         }
         if (!global.navigator || !('serviceWorker' in global.navigator)) {
             return 'This browser has no service workers';
@@ -160,8 +189,8 @@
         return null;
     }
 
-    function assertSupported() {
-        var problem = supportProblem();
+    function assertSupported(o) {
+        var problem = supportProblem(o);
         if (problem) {
             throw new UnsupportedError(problem);
         }
@@ -405,7 +434,13 @@
                                   + ' dismissed', {permission: permission});
     }
 
+    /* What the page subscribes through: the service worker's registration,
+     * or, with window.pushManager, a stand-in {pushManager} (the rest of
+     * the code only uses reg.pushManager). */
     async function register(o) {
+        if (usesWindowPush(o)) {
+            return {pushManager: windowPushManager()};
+        }
         // already there: use it. register() would queue behind any update
         // job the browser runs for the scope (and wait for it to finish)
         var existing = await findRegistration(o);
@@ -442,8 +477,11 @@
     }
 
     async function findRegistration(o) {
-        if (supportProblem()) {
+        if (supportProblem(o)) {
             return null;
+        }
+        if (usesWindowPush(o)) {
+            return {pushManager: windowPushManager()};
         }
         var script = absolute(o.swUrl);
         var scope = o.swScope ? absolute(o.swScope) : null;
@@ -470,7 +508,7 @@
     async function subscribe(opts) {
         var o = options(opts);
         var group = groupOf(o.group);
-        assertSupported();
+        assertSupported(o);
 
         // ask first, while the click that called us still counts as a user
         // gesture (Safari and Firefox require one); key and worker in parallel
@@ -650,13 +688,14 @@
     }
 
     /**
-     * What this browser has: {supported, reason, permission, subscribed,
-     * endpoint, uuid, subscriptions: [{uuid, providerName, group,
-     * localeName, expiredAt}]}. Never prompts, never registers.
+     * What this browser has: {supported, reason, declarative (subscribed
+     * through window.pushManager), permission, subscribed, endpoint, uuid,
+     * subscriptions: [{uuid, providerName, group, localeName, expiredAt}]}.
+     * Never prompts, never registers.
      */
     async function status(opts) {
         var o = options(opts);
-        var problem = supportProblem();
+        var problem = supportProblem(o);
         var state = await loadState();
         var sub = null;
         if (!problem) {
@@ -671,6 +710,7 @@
         return {
             supported: !problem,
             reason: problem,
+            declarative: !problem && usesWindowPush(o),
             permission: problem ? 'unsupported'
                                 : global.Notification.permission,
             subscribed: !!sub && records.length > 0,
@@ -691,7 +731,8 @@
     }
 
     // the service worker tells open pages when it re-subscribed
-    if (!supportProblem()) {
+    if (global.navigator && 'serviceWorker' in global.navigator
+            && global.isSecureContext) {
         global.navigator.serviceWorker.addEventListener('message', function (e) {
             if (e.data && e.data.type === 'webpush:state' && e.data.state) {
                 writeLocal(e.data.state);
@@ -707,6 +748,8 @@
         unsubscribe: unsubscribe,
         status: status,
         isSupported: function () { return !supportProblem(); },
+        // true where subscribe() goes through window.pushManager
+        isDeclarative: function () { return usesWindowPush(defaults); },
         WebPushError: WebPushError,
         UnsupportedError: UnsupportedError,
         PermissionError: PermissionError,

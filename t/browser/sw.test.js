@@ -123,6 +123,55 @@ run(async (t) => {
                'the declarative {"notification": {...}} form is understood');
         await clear();
 
+        // Declarative Web Push as Safari renders it: actions with their own
+        // navigate, dir, app_badge (navigator.setAppBadge where it exists:
+        // it must not stop the notification where badges are refused)
+        list = await pushAndWait(JSON.stringify({
+            web_push: 8030, app_badge: 3,
+            notification: {
+                title: 'Order shipped', body: 'Order 42 is on its way',
+                dir: 'rtl', lang: 'en-US', tag: 'order-42',
+                icon: BASE_URL + '/icon.png',
+                navigate: 'https://shop.example/orders/42',
+                actions: [
+                    {action: 'track', title: 'Track',
+                     navigate: 'https://shop.example/track/42'},
+                    {title: 'Help', navigate: 'https://help.shop.example/'},
+                ],
+            },
+        }));
+        const details = await page.evaluate(async () => {
+            const r = await navigator.serviceWorker.ready;
+            return (await r.getNotifications()).map((n) => ({
+                title: n.title, body: n.body, dir: n.dir, lang: n.lang,
+                tag: n.tag, icon: n.icon, url: n.data.url,
+                actions: n.actions.map((a) => [a.action, a.title]),
+                navigate: n.data.actions,
+                badge: n.data.payload.app_badge,
+            }));
+        });
+        t.same(details, [{
+            title: 'Order shipped', body: 'Order 42 is on its way',
+            dir: 'rtl', lang: 'en-US', tag: 'order-42',
+            icon: BASE_URL + '/icon.png',
+            url: 'https://shop.example/orders/42',
+            actions: [['track', 'Track'], ['webpush-action-1', 'Help']],
+            navigate: {'track': 'https://shop.example/track/42',
+                       'webpush-action-1': 'https://help.shop.example/'},
+            badge: 3,
+        }], 'a declarative payload: title, body, dir, icon, navigate, '
+            + 'actions with their navigate; app_badge does not get in the way');
+        await clear();
+
+        list = await pushAndWait(JSON.stringify({
+            web_push: 8031, title: 'Not declarative',
+            notification: {title: 'Nested', navigate: '/n'},
+        }));
+        t.same(list.map((n) => [n.title, n.url]),
+               [['Nested', BASE_URL + '/n']],
+               'another web_push value keeps the earlier nested reading');
+        await clear();
+
         list = await pushAndWait(JSON.stringify({
             title: 'Sneaky', url: 'javascript:alert(1)',
         }));
