@@ -363,6 +363,71 @@ run(async (t) => {
             return l.records[0].uuid;
         }).then((u) => u === after && u), {what: 'the page to learn it'}),
              after, 'the open page learns it (postMessage → localStorage)');
+
+        // --- Safari's Declarative Web Push: window.pushManager -------------
+        // Chromium has none: a stand-in forwards to the (fake) PushManager,
+        // so what matters is which one the kit calls and that it registers
+        // no service worker
+        const safari = await context.newPage();
+        await safari.addInitScript(() => {
+            window.webpushWindowCalls = [];
+            window.pushManager = {
+                subscribe(o) {
+                    window.webpushWindowCalls.push('subscribe');
+                    return PushManager.prototype.subscribe.call(null, o);
+                },
+                getSubscription() {
+                    window.webpushWindowCalls.push('getSubscription');
+                    return PushManager.prototype.getSubscription.call(null);
+                },
+            };
+        });
+        await safari.goto(BASE_URL + '/');
+        await safari.evaluate(async () => {
+            for (const reg of await navigator.serviceWorker.getRegistrations()) {
+                await reg.unregister();
+            }
+            localStorage.clear();
+            await new Promise((resolve) => {
+                const d = indexedDB.deleteDatabase('webpush');
+                d.onsuccess = d.onerror = d.onblocked = resolve;
+            });
+        });
+        api.take();
+        const dwp = await safari.evaluate(async (a) => {
+            const uuid = await WebPush.subscribe({
+                group: {name: 'safari', identifier: '1'}, apiBase: a});
+            const s = await WebPush.status({apiBase: a});
+            return {uuid, declarative: s.declarative, subscribed: s.subscribed,
+                    isDeclarative: WebPush.isDeclarative(),
+                    calls: window.webpushWindowCalls,
+                    workers: (await navigator.serviceWorker
+                        .getRegistrations()).length};
+        }, API);
+        reqs = api.take();
+        t.same([dwp.declarative, dwp.subscribed, dwp.isDeclarative,
+                dwp.calls.includes('subscribe'), dwp.workers],
+               [true, true, true, true, 0],
+               'with window.pushManager the kit subscribes through it and'
+               + ' registers no service worker', dwp);
+        t.same(reqs.map((q) => [q.method, q.body.data.attributes.group.name,
+                                /^https:/.test(q.body.data.attributes
+                                    .payload.endpoint)]),
+               [['POST', 'safari', true]],
+               '... and POSTs that subscription', reqs);
+        const viaWorker = await safari.evaluate(async (a) => {
+            await WebPush.unsubscribe({apiBase: a});
+            window.webpushWindowCalls.length = 0;
+            await WebPush.subscribe({group: {name: 'sw', identifier: '1'},
+                                     apiBase: a, declarative: false});
+            return {calls: window.webpushWindowCalls.length,
+                    workers: (await navigator.serviceWorker
+                        .getRegistrations()).length};
+        }, API);
+        t.same(viaWorker, {calls: 0, workers: 1},
+               'declarative: false → through the service worker instead');
+        api.take();
+        await safari.close();
     } finally {
         await browser.close();
     }
