@@ -384,7 +384,8 @@ run(async (t) => {
         });
         await safari.goto(BASE_URL + '/');
         await safari.evaluate(async () => {
-            for (const reg of await navigator.serviceWorker.getRegistrations()) {
+            const regs = await navigator.serviceWorker.getRegistrations();
+            for (const reg of regs) {
                 await reg.unregister();
             }
             localStorage.clear();
