@@ -160,9 +160,6 @@ struct NotificationValidation {
 // normal, high; topic 1..32 characters of the base64url alphabet, no "=",
 // length % 4 != 1 (RFC 8030 topics are base64url of something). null
 // means absent for ttl, urgency and topic. 5002 for the group allow-list.
-// A payload with "web_push": 8030 must also be a valid Declarative Web
-// Push message (api/declarative.hpp), else 5400 "Wrong request body."
-// whose detail names the member.
 NotificationValidation validate_notification(const Document& doc,
                                              const NotificationRules& rules);
 NotificationValidation parse_notification_request(
