@@ -46,6 +46,8 @@ const TableEntry kTable[] = {
     {ErrorCode::LocaleNotFound, 400, "Provided locale not found."},
     {ErrorCode::NotAllowedToSubscribe, 403,
      "Not allowed to subscribe to this push notification group."},
+    {ErrorCode::IdempotencyKeyReused, 409,
+     "Idempotency key reused with a different request."},
     {ErrorCode::WrongRequestBody, 400, kMessageWrongRequestBody},
 };
 

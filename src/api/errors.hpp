@@ -21,6 +21,7 @@ enum class ErrorCode : int {
     ProviderNameExists = 5008,
     LocaleNotFound = 5009,
     NotAllowedToSubscribe = 5010,  // beyond the reference: 403
+    IdempotencyKeyReused = 5011,   // beyond the reference: 409
     WrongRequestBody = 5400,
 };
 

@@ -4,6 +4,7 @@
 
 #include "api/declarative.hpp"
 #include "api/php_json.hpp"
+#include "util/rfc3339.hpp"
 
 namespace webpush::api {
 
@@ -385,6 +386,19 @@ NotificationValidation validate_notification(const Document& doc,
             } else {
                 req.topic = std::string(t);
             }
+        }
+
+        json_t* send_at = json_object_get(attrs, "sendAt");
+        if (!absent(send_at)) {
+            std::optional<std::int64_t> t;
+            if (json_is_string(send_at)) {
+                t = util::parse_rfc3339(sv(send_at));
+            }
+            if (!t) {
+                problems.push_back("\"sendAt\" must be an RFC 3339 date-time "
+                                   "such as 2026-05-01T12:00:00Z");
+            }
+            req.send_at = t;
         }
 
         if (!problems.empty()) {

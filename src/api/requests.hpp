@@ -144,6 +144,7 @@ struct NotificationRequest {
     std::optional<std::int64_t> ttl;      // seconds; absent → the default
     std::optional<Urgency> urgency;
     std::optional<std::string> topic;
+    std::optional<std::int64_t> send_at;  // Unix microseconds; absent: now
 };
 
 struct NotificationValidation {
@@ -159,7 +160,8 @@ struct NotificationValidation {
 // services cap it themselves anyway); urgency one of very-low, low,
 // normal, high; topic 1..32 characters of the base64url alphabet, no "=",
 // length % 4 != 1 (RFC 8030 topics are base64url of something). null
-// means absent for ttl, urgency and topic. 5002 for the group allow-list.
+// means absent for ttl, urgency and topic. sendAt an RFC 3339 date-time
+// (util/rfc3339.hpp; null: absent). 5002 for the group allow-list.
 NotificationValidation validate_notification(const Document& doc,
                                              const NotificationRules& rules);
 NotificationValidation parse_notification_request(
