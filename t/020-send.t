@@ -90,7 +90,8 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
  "attributes":{"providerName":"web-push-php","group":{"name":"warehouse","identifier":"7"},
    "payload":{"title":"Picking list","body":"Order 42 is ready","url":"/orders/42"},
    "ttl":600,"urgency":"high","topic":"order-42",
-   "delivery":{"targeted":3,"sent":3,"pending":0,"failed":0,"gone":0}},
+   "delivery":{"targeted":3,"sent":3,"pending":0,"failed":0,"gone":0,"cancelled":0},
+   "state":"done"},
  "links":{"self":"*"}}}
 
 === TEST 4: an unsubscribed browser answers 410: expired at once, never again

@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "util/rfc3339.hpp"
+
 namespace webpush::api {
 
 namespace {
@@ -271,6 +273,9 @@ std::string write_notification(const NotificationResource& n,
     set(a, "ttl", n.ttl ? json_integer(*n.ttl) : json_null());
     set(a, "urgency", opt_str(n.urgency));
     set(a, "topic", opt_str(n.topic));
+    if (n.send_at) {
+        set(a, "sendAt", json_str(util::format_rfc3339(*n.send_at)));
+    }
     if (n.delivery) {
         json_t* d = json_object();
         set(d, "targeted", json_integer(n.delivery->targeted));
@@ -278,7 +283,11 @@ std::string write_notification(const NotificationResource& n,
         set(d, "pending", json_integer(n.delivery->pending));
         set(d, "failed", json_integer(n.delivery->failed));
         set(d, "gone", json_integer(n.delivery->gone));
+        set(d, "cancelled", json_integer(n.delivery->cancelled));
         set(a, "delivery", d);
+    }
+    if (n.state) {
+        set(a, "state", json_str(*n.state));
     }
     return single(resource(kTypeNotifications, n.uuid, a, base));
 }

@@ -92,6 +92,7 @@ struct DeliveryCounts {
     std::int64_t pending = 0;
     std::int64_t failed = 0;
     std::int64_t gone = 0;
+    std::int64_t cancelled = 0;
 };
 
 // Optional attributes are written as null when absent, as the reference
@@ -105,7 +106,9 @@ struct NotificationResource {
     std::optional<std::int64_t> ttl;
     std::optional<std::string> urgency;
     std::optional<std::string> topic;
+    std::optional<std::int64_t> send_at;  // Unix µs; "sendAt" when set
     std::optional<DeliveryCounts> delivery;  // GET only
+    std::optional<std::string> state;  // GET only: scheduled, sending...
 };
 
 // {"data":{resource}}

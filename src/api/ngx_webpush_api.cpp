@@ -7,6 +7,7 @@
 #include "ngx_webpush_conf.hpp"
 #include "ngx_webpush_objects.hpp"
 
+#include "api/idempotency.hpp"
 #include "api/jsonapi.hpp"
 #include "api/ngx_webpush_access.hpp"
 #include "api/ngx_webpush_api.hpp"
@@ -368,10 +369,60 @@ nullable(const PGresult *res, int row, int col)
 }
 
 
+/*
+ * The request's Idempotency-Key header: found (the last one, if sent more
+ * than once) or not.
+ */
+ngx_table_elt_t *
+idempotency_key(ngx_http_request_t *r)
+{
+    static const ngx_str_t  name = ngx_string("Idempotency-Key");
+    ngx_table_elt_t        *found = nullptr;
+    ngx_list_part_t        *part = &r->headers_in.headers.part;
+    ngx_table_elt_t        *h = static_cast<ngx_table_elt_t *>(part->elts);
+
+    for (ngx_uint_t i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == nullptr) {
+                break;
+            }
+
+            part = part->next;
+            h = static_cast<ngx_table_elt_t *>(part->elts);
+            i = 0;
+        }
+
+        if (h[i].key.len == name.len
+            && ngx_strncasecmp(h[i].key.data, name.data, name.len) == 0)
+        {
+            found = &h[i];
+        }
+    }
+
+    return found;
+}
+
+
 ngx_int_t
 create_notification(ngx_http_request_t *r, std::string &&body)
 {
     MainConf *mcf = main_conf(r);
+
+    std::optional<std::string>  key;
+    ngx_table_elt_t            *key_header = idempotency_key(r);
+
+    if (key_header != nullptr) {
+        std::string_view k = to_view(key_header->value);
+
+        if (!api::idempotency_key_ok(k)) {
+            return send_error(r, api::wrong_request_body(
+                "\"Idempotency-Key\" must be 1 to 255 printable ASCII "
+                "characters"));
+        }
+
+        key = std::string(k);
+    }
 
     api::NotificationValidation v = api::parse_notification_request(
         body.data(), body.size(), mcf->objects->notification_rules);
@@ -394,6 +445,7 @@ create_notification(ngx_http_request_t *r, std::string &&body)
     }
 
     reply.topic = n.topic;
+    reply.send_at = n.send_at;
 
     db::Params params;
     params.add(n.provider_name).add(n.group_name);
@@ -426,6 +478,29 @@ create_notification(ngx_http_request_t *r, std::string &&body)
 
     } else {
         params.add_null();
+    }
+
+    if (n.send_at) {
+        params.add(static_cast<long long>(*n.send_at));
+
+    } else {
+        params.add_null();
+    }
+
+    if (key) {
+        std::string fingerprint = api::notification_fingerprint(n);
+
+        if (fingerprint.empty()) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpush: no fingerprint for an idempotent "
+                          "notification (out of memory?)");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        params.add(*key).add(fingerprint);
+
+    } else {
+        params.add_null().add_null();
     }
 
     /*
@@ -462,6 +537,12 @@ create_notification(ngx_http_request_t *r, std::string &&body)
             return provider_not_found(r);
         }
 
+        if (flag(o.result.get(), 0, 2)) {
+            return send_error(r, api::make_error(
+                                     ErrorCode::IdempotencyKeyReused));
+        }
+
+        /* a replay (the key's notification) is answered as its creation */
         reply.uuid = value(o.result.get(), 0, 1);
 
         /* acknowledged: committed, the sender will find it */
@@ -507,12 +588,52 @@ get_notification(ngx_http_request_t *r, std::string_view id)
         c.pending = std::stoll(value(res, 0, 10));
         c.failed = std::stoll(value(res, 0, 11));
         c.gone = std::stoll(value(res, 0, 12));
+        c.cancelled = std::stoll(value(res, 0, 13));
         n.delivery = c;
+
+        if (!PQgetisnull(res, 0, 14)) {
+            n.send_at = std::stoll(value(res, 0, 14));
+        }
+
+        n.state = value(res, 0, 15);
 
         return send_document(r, NGX_HTTP_OK,
                              api::write_notification(n, link_base(
                                  r, api::kTypeNotifications)));
     });
+}
+
+
+/*
+ * DELETE: the notification is cancelled (sql.cpp,
+ * webpush_notification_cancel): nothing more is sent; kept for GET.
+ */
+ngx_int_t
+cancel_notification(ngx_http_request_t *r, std::string_view id)
+{
+    return query(r, db::sql::notification_cancel, db::Params().add(id),
+                 [](ngx_http_request_t *r, db::Outcome &&o) {
+        if (!o.ok()) {
+            return internal_error(r, o);
+        }
+
+        if (!flag(o.result.get(), 0, 0)) {
+            return item_not_found(r, notification_not_found);
+        }
+
+        return send_reply(r, NGX_HTTP_NO_CONTENT, json_api_type, "");
+    });
+}
+
+
+ngx_int_t
+notification_item(ngx_http_request_t *r, std::string_view id)
+{
+    if (r->method == NGX_HTTP_DELETE) {
+        return cancel_notification(r, id);
+    }
+
+    return get_notification(r, id);
 }
 
 
@@ -627,8 +748,8 @@ ngx_int_t
 notifications_handler(ngx_http_request_t *r)
 {
     return route(r, api::kTypeNotifications, create_notification,
-                 NGX_HTTP_GET|NGX_HTTP_HEAD, get_notification,
-                 notification_not_found);
+                 NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_DELETE,
+                 notification_item, notification_not_found);
 }
 
 

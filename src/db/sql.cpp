@@ -368,6 +368,12 @@ CREATE TABLE IF NOT EXISTS webpush_notification (
 CREATE INDEX IF NOT EXISTS webpush_notification_fanout
     ON webpush_notification (fk_push_notification) WHERE NOT fanout_done;
 
+-- Schema version 5: when the fan-out may start (NULL: at once) and when
+-- the notification was cancelled (DELETE; then fanout_done too).
+ALTER TABLE webpush_notification ADD COLUMN IF NOT EXISTS send_at timestamptz;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS cancelled_at timestamptz;
+
 -- One row per (notification, subscription): the unit of work, claimed
 -- with FOR UPDATE SKIP LOCKED and a lease so that workers and nodes share
 -- it and a dead one's work is claimed again when its lease lapses.
@@ -380,8 +386,10 @@ CREATE TABLE IF NOT EXISTS webpush_delivery (
         REFERENCES spy_push_notification_subscription
             (id_push_notification_subscription)
         ON DELETE CASCADE,
-    state            varchar(8) NOT NULL DEFAULT 'ready'
-        CHECK (state IN ('ready', 'sending', 'sent', 'failed', 'gone')),
+    state            varchar(9) NOT NULL DEFAULT 'ready'
+        CONSTRAINT webpush_delivery_state_check
+        CHECK (state IN ('ready', 'sending', 'sent', 'failed', 'gone',
+                         'cancelled')),
     attempts         smallint NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     lease_until      timestamptz,
@@ -396,6 +404,27 @@ CREATE INDEX IF NOT EXISTS webpush_delivery_leased
     ON webpush_delivery (lease_until) WHERE state = 'sending';
 CREATE INDEX IF NOT EXISTS webpush_delivery_subscription
     ON webpush_delivery (fk_push_notification_subscription);
+
+-- Schema version 5: deliveries of a cancelled notification that were not
+-- in flight become 'cancelled'.  A table of an older version gets the
+-- longer column and the new check (once: the column's length tells).
+DO $do$
+BEGIN
+    IF (SELECT c.character_maximum_length FROM information_schema.columns c
+        WHERE c.table_schema = current_schema()
+          AND c.table_name = 'webpush_delivery'
+          AND c.column_name = 'state') < 9
+    THEN
+        ALTER TABLE webpush_delivery
+            DROP CONSTRAINT IF EXISTS webpush_delivery_state_check;
+        ALTER TABLE webpush_delivery ALTER COLUMN state TYPE varchar(9);
+        ALTER TABLE webpush_delivery ADD CONSTRAINT
+            webpush_delivery_state_check
+            CHECK (state IN ('ready', 'sending', 'sent', 'failed', 'gone',
+                             'cancelled'));
+    END IF;
+END
+$do$;
 
 -- the fan-out walks a group's subscriptions in id order
 CREATE INDEX IF NOT EXISTS webpush_subscription_target
@@ -499,6 +528,7 @@ BEGIN
         JOIN spy_push_notification n
             ON n.id_push_notification = w.fk_push_notification
         WHERE NOT w.fanout_done
+          AND (w.send_at IS NULL OR w.send_at <= now())
         ORDER BY w.fk_push_notification
         LIMIT 1
         FOR UPDATE OF w SKIP LOCKED;
@@ -552,7 +582,9 @@ $fn$;
 
 -- Claims up to p_limit due deliveries (ready and due, or sending with a
 -- lapsed lease: a dead worker's), leases them for p_lease seconds and
--- returns what the sender needs.
+-- returns what the sender needs.  Those of a cancelled notification that
+-- it meets (a retry written back as the cancel ran, a lapsed lease)
+-- become 'cancelled' instead and are not returned.
 CREATE OR REPLACE FUNCTION webpush_claim(p_limit integer, p_lease integer)
 RETURNS TABLE (id bigint, notification integer, subscription integer,
                attempts integer, ttl integer, urgency text, topic text,
@@ -573,15 +605,21 @@ LANGUAGE sql AS $fn$
         FOR UPDATE SKIP LOCKED
     ), claimed AS (
         UPDATE webpush_delivery d
-        SET state = 'sending', attempts = d.attempts + 1,
-            lease_until = now() + make_interval(secs => p_lease),
+        SET state = CASE WHEN x.cancelled_at IS NULL THEN 'sending'
+                         ELSE 'cancelled' END,
+            attempts = CASE WHEN x.cancelled_at IS NULL THEN d.attempts + 1
+                            ELSE d.attempts END,
+            lease_until = CASE WHEN x.cancelled_at IS NULL
+                THEN now() + make_interval(secs => p_lease) END,
             updated_at = now()
-        WHERE d.id IN (SELECT due.id FROM due
+        FROM webpush_notification x
+        WHERE x.fk_push_notification = d.fk_push_notification
+          AND d.id IN (SELECT due.id FROM due
                        UNION ALL
                        SELECT lapsed.id FROM lapsed
                        LIMIT p_limit)
         RETURNING d.id, d.fk_push_notification,
-                  d.fk_push_notification_subscription, d.attempts
+                  d.fk_push_notification_subscription, d.attempts, d.state
     )
     SELECT c.id, c.fk_push_notification, c.fk_push_notification_subscription,
            c.attempts::integer, w.ttl, w.urgency::text, w.topic::text,
@@ -593,6 +631,7 @@ LANGUAGE sql AS $fn$
     JOIN spy_push_notification_subscription s
         ON s.id_push_notification_subscription =
            c.fk_push_notification_subscription
+    WHERE c.state = 'sending'
 $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (1), (2), (3)
@@ -618,6 +657,7 @@ CREATE TABLE IF NOT EXISTS webpush_subscription_state (
 -- log row), failed, gone (the subscription expires at once and its other
 -- waiting deliveries are dropped), retry (ready again after p_delay ms) or
 -- release (claimed but never sent: ready again, the attempt not counted).
+-- A retry or release of a cancelled notification becomes 'cancelled'.
 -- Only rows still 'sending' change: a lapsed lease claimed again by
 -- someone else is not overwritten twice.  p_unreachable (per outcome: the
 -- delivery failed for good because its endpoint is unreachable) and
@@ -634,8 +674,10 @@ LANGUAGE sql AS $fn$
         WHERE r.id IS NOT NULL
     ), done AS (
         UPDATE webpush_delivery d
-        SET state = CASE WHEN r.outcome IN ('retry', 'release') THEN 'ready'
-                         ELSE r.outcome END,
+        SET state = CASE
+                WHEN r.outcome NOT IN ('retry', 'release') THEN r.outcome
+                WHEN x.cancelled_at IS NULL THEN 'ready'
+                ELSE 'cancelled' END,
             attempts = CASE r.outcome
                 WHEN 'release' THEN d.attempts - 1 ELSE d.attempts END,
             next_attempt_at = CASE
@@ -644,8 +686,9 @@ LANGUAGE sql AS $fn$
                 ELSE d.next_attempt_at END,
             lease_until = NULL, last_status = r.status, last_error = r.error,
             updated_at = now()
-        FROM r
+        FROM r, webpush_notification x
         WHERE d.id = r.id AND d.state = 'sending'
+          AND x.fk_push_notification = d.fk_push_notification
         RETURNING d.fk_push_notification AS nid,
                   d.fk_push_notification_subscription AS sid, r.outcome,
                   r.status, coalesce(r.unreachable, false) AS unreachable
@@ -718,6 +761,150 @@ LANGUAGE sql AS $fn$
 $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (4)
+    ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 5: the lifecycle of a notification (issue 15).
+
+-- Idempotency-Key of POST /push-notifications: a key names one
+-- notification for 24 hours; request_hash is the fingerprint of the
+-- request (api/idempotency.hpp) that created it.  The primary key makes
+-- racing requests with one key wait for each other (INSERT ... ON
+-- CONFLICT) in the transaction that creates the notification.
+CREATE TABLE IF NOT EXISTS webpush_idempotency (
+    idempotency_key       varchar(255) NOT NULL PRIMARY KEY,
+    request_hash          varchar(64) NOT NULL,
+    fk_push_notification  integer
+        REFERENCES spy_push_notification (id_push_notification)
+        ON DELETE CASCADE,
+    created_at            timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS webpush_idempotency_created
+    ON webpush_idempotency (created_at);
+
+-- A notification with its options, its start (p_send_at, NULL: now) and,
+-- with p_key, idempotently: the key's notification when the key was used
+-- within 24 hours with the same p_hash (replayed), nothing and conflict
+-- when with another.  Each call also removes a few expired keys: the
+-- table stays as small as a day's keys without a job to clean it.
+CREATE OR REPLACE FUNCTION webpush_notification_create(
+    p_provider text, p_group text, p_identifier text, p_payload text,
+    p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
+    p_key text, p_hash text)
+RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
+               replayed boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_provider  integer;
+    v_id        integer;
+    v_uuid      text;
+    v_hash      text;
+    v_owned     boolean;
+BEGIN
+    SELECT p.id_push_notification_provider INTO v_provider
+        FROM spy_push_notification_provider p WHERE p.name = p_provider;
+
+    IF v_provider IS NULL THEN
+        RETURN QUERY SELECT false, NULL::text, false, false;
+        RETURN;
+    END IF;
+
+    IF p_key IS NOT NULL THEN
+        DELETE FROM webpush_idempotency i
+            WHERE i.idempotency_key IN (
+                SELECT x.idempotency_key FROM webpush_idempotency x
+                WHERE x.created_at < now() - interval '24 hours'
+                  AND x.idempotency_key <> p_key
+                ORDER BY x.created_at
+                LIMIT 10
+                FOR UPDATE SKIP LOCKED);
+
+        -- waits for a racing request with this key to commit or roll back
+        INSERT INTO webpush_idempotency AS i
+            (idempotency_key, request_hash, created_at)
+        VALUES (p_key, p_hash, now())
+        ON CONFLICT (idempotency_key) DO UPDATE
+            SET request_hash = EXCLUDED.request_hash,
+                fk_push_notification = NULL,
+                created_at = EXCLUDED.created_at
+            WHERE i.created_at < now() - interval '24 hours'
+        RETURNING true INTO v_owned;
+
+        IF v_owned IS NULL THEN
+            SELECT i.request_hash, n.uuid INTO v_hash, v_uuid
+                FROM webpush_idempotency i
+                LEFT JOIN spy_push_notification n
+                    ON n.id_push_notification = i.fk_push_notification
+                WHERE i.idempotency_key = p_key;
+
+            IF v_hash IS DISTINCT FROM p_hash THEN
+                RETURN QUERY SELECT true, NULL::text, true, false;
+            ELSE
+                RETURN QUERY SELECT true, v_uuid, false, true;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+
+    INSERT INTO spy_push_notification
+        (id_push_notification, uuid, fk_push_notification_group,
+         fk_push_notification_provider, payload, created_at, updated_at)
+    VALUES (nextval('id_push_notification_pk_seq'), gen_random_uuid()::text,
+            webpush_group_id(p_group, p_identifier), v_provider, p_payload,
+            now(), now())
+    RETURNING id_push_notification, spy_push_notification.uuid
+        INTO v_id, v_uuid;
+
+    INSERT INTO webpush_notification
+        (fk_push_notification, ttl, urgency, topic, send_at)
+        VALUES (v_id, p_ttl, p_urgency, p_topic, p_send_at)
+        ON CONFLICT (fk_push_notification) DO UPDATE
+        SET ttl = EXCLUDED.ttl, urgency = EXCLUDED.urgency,
+            topic = EXCLUDED.topic, send_at = EXCLUDED.send_at;
+
+    IF p_key IS NOT NULL THEN
+        UPDATE webpush_idempotency i SET fk_push_notification = v_id
+            WHERE i.idempotency_key = p_key;
+    END IF;
+
+    RETURN QUERY SELECT true, v_uuid, false, false;
+END
+$fn$;
+
+-- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
+-- stops (it holds the notification's row while a step runs, so this waits
+-- for a step under way and then sees its deliveries); deliveries not in
+-- flight become 'cancelled'; those in flight finish (webpush_complete and
+-- webpush_claim cancel what comes back to be sent again).
+CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
+RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_id  integer;
+BEGIN
+    SELECT n.id_push_notification INTO v_id
+        FROM spy_push_notification n WHERE n.uuid = p_uuid;
+
+    IF v_id IS NULL THEN
+        RETURN false;
+    END IF;
+
+    INSERT INTO webpush_notification (fk_push_notification, fanout_done,
+                                      cancelled_at)
+        VALUES (v_id, true, now())
+        ON CONFLICT (fk_push_notification) DO UPDATE
+        SET fanout_done = true,
+            cancelled_at = coalesce(webpush_notification.cancelled_at,
+                                    now());
+
+    UPDATE webpush_delivery d
+        SET state = 'cancelled', updated_at = now()
+        WHERE d.fk_push_notification = v_id AND d.state = 'ready';
+
+    RETURN true;
+END
+$fn$;
+
+INSERT INTO webpush_schema_version (version) VALUES (5)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
@@ -817,16 +1004,28 @@ const Statement  subscription_delete = {
 };
 
 const Statement  notification_create = {
-    "webpush_notification_create",
-    "SELECT provider_found, uuid"
-    " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7)"
+    "webpush_notification_create5",
+    "SELECT provider_found, uuid, conflict, replayed"
+    " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7,"
+    "      to_timestamp($8::bigint / 1000000.0), $9, $10)"
+};
+
+const Statement  notification_cancel = {
+    "webpush_notification_cancel",
+    "SELECT webpush_notification_cancel($1)"
 };
 
 const Statement  notification_get = {
     "webpush_notification_get",
     "SELECT n.uuid, p.name, g.name, g.identifier, n.payload, w.ttl,"
     "       w.urgency, w.topic, c.targeted, c.sent, c.pending, c.failed,"
-    "       c.gone"
+    "       c.gone, c.cancelled,"
+    "       (extract(epoch FROM w.send_at) * 1000000)::bigint,"
+    "       CASE WHEN w.cancelled_at IS NOT NULL THEN 'cancelled'"
+    "            WHEN w.send_at > now() THEN 'scheduled'"
+    "            WHEN NOT coalesce(w.fanout_done, true) OR c.pending > 0"
+    "                THEN 'sending'"
+    "            ELSE 'done' END"
     " FROM spy_push_notification n"
     " JOIN spy_push_notification_provider p"
     "   ON p.id_push_notification_provider = n.fk_push_notification_provider"
@@ -840,7 +1039,8 @@ const Statement  notification_get = {
     "          count(*) FILTER (WHERE d.state IN ('ready', 'sending'))"
     "              AS pending,"
     "          count(*) FILTER (WHERE d.state = 'failed') AS failed,"
-    "          count(*) FILTER (WHERE d.state = 'gone') AS gone"
+    "          count(*) FILTER (WHERE d.state = 'gone') AS gone,"
+    "          count(*) FILTER (WHERE d.state = 'cancelled') AS cancelled"
     "   FROM webpush_delivery d"
     "   WHERE d.fk_push_notification = n.id_push_notification) c"
     " WHERE n.uuid = $1"
@@ -866,7 +1066,8 @@ const Statement  complete = {
 /* answered from the partial indexes: fanout, due and leased */
 const Statement  pending = {
     "webpush_pending",
-    "SELECT EXISTS (SELECT 1 FROM webpush_notification WHERE NOT fanout_done),"
+    "SELECT EXISTS (SELECT 1 FROM webpush_notification WHERE NOT fanout_done"
+    "               AND (send_at IS NULL OR send_at <= now())),"
     "       EXISTS (SELECT 1 FROM webpush_delivery"
     "               WHERE state = 'ready' AND next_attempt_at <= now())"
     "       OR EXISTS (SELECT 1 FROM webpush_delivery"

@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 4;
+constexpr int  schema_version = 5;
 
 /*
  * One script, run by the first connection of every worker: takes an
@@ -59,13 +59,19 @@ extern const Statement  subscription_delete;
 
 /*
  * $1 provider, $2 group, $3 identifier, $4 payload, $5 ttl, $6 urgency,
- * $7 topic -> provider_found, uuid
+ * $7 topic, $8 send at (Unix microseconds; NULL: now), $9 idempotency key
+ * (NULL: none), $10 request fingerprint -> provider_found, uuid, conflict
+ * (the key names another request), replayed (the key's notification)
  */
 extern const Statement  notification_create;
 
+/* $1 uuid -> found (boolean) */
+extern const Statement  notification_cancel;
+
 /*
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
- * topic, targeted, sent, pending, failed, gone
+ * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
+ * microseconds or NULL), state
  */
 extern const Statement  notification_get;
 

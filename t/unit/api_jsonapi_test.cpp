@@ -273,10 +273,19 @@ TEST(ApiJsonApiWrite, Notification)
               "\"g\",\"identifier\":\"7\"},\"payload\":{\"title\":\"Hi\"},"
               "\"ttl\":3600,\"urgency\":\"high\",\"topic\":null},\"links\":"
               "{\"self\":\"/push-notifications/n1\"}}}");
-    n.delivery = DeliveryCounts{10, 6, 2, 1, 1};
+    n.delivery = DeliveryCounts{10, 6, 2, 1, 1, 0};
     std::string s = write_notification(n, "");
     EXPECT_NE(s.find("\"delivery\":{\"targeted\":10,\"sent\":6,\"pending\":2,"
-                     "\"failed\":1,\"gone\":1}"),
+                     "\"failed\":1,\"gone\":1,\"cancelled\":0}"),
+              std::string::npos);
+    EXPECT_EQ(s.find("\"state\""), std::string::npos);
+    EXPECT_EQ(s.find("\"sendAt\""), std::string::npos);
+    n.state = "cancelled";
+    n.send_at = 1777636800LL * 1000000;
+    s = write_notification(n, "");
+    EXPECT_NE(s.find("\"topic\":null,\"sendAt\":\"2026-05-01T12:00:00Z\","),
+              std::string::npos);
+    EXPECT_NE(s.find("\"cancelled\":0},\"state\":\"cancelled\"}"),
               std::string::npos);
 }
 
