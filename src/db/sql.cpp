@@ -1007,7 +1007,8 @@ const Statement  notification_create = {
     "webpush_notification_create5",
     "SELECT provider_found, uuid, conflict, replayed"
     " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7,"
-    "      to_timestamp($8::bigint / 1000000.0), $9, $10)"
+    "      timestamptz 'epoch' + $8::bigint * interval '1 microsecond',"
+    "      $9, $10)"
 };
 
 const Statement  notification_cancel = {
