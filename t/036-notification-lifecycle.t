@@ -132,6 +132,20 @@ SELECT count(*) FROM spy_push_notification
 --- sql_result
 1
 
+=== TEST 4b: an unknown provider with a key: 404 / 5001, the key is not taken
+--- request
+POST /api/push-notifications
+{"data":{"type":"push-notifications","attributes":{"providerName":"nobody","group":{"name":"idem","identifier":"1"},"payload":{"title":"ghost"}}}}
+--- more_headers
+Idempotency-Key: ghost
+--- error_code: 404
+--- response_json
+{"errors":[{"code":"5001","status":404,"message":"The push notification provider was not found."}]}
+--- sql
+SELECT count(*) FROM webpush_idempotency WHERE idempotency_key = 'ghost'
+--- sql_result
+0
+
 === TEST 5: 20 racing requests with one key: one notification, every answer 201 with its id
 --- shell
 body='{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"race","identifier":"1"},"payload":{"title":"race"}}}}'
