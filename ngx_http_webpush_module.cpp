@@ -959,7 +959,9 @@ try {
                            mcf->objects->subscription_rules.push_hosts);
 
             sender::Sender *s = w.sender.get();
-            w.pool->listen("webpush", [s]() { s->wake(); });
+            w.pool->listen("webpush", [s](std::string_view payload) {
+                s->wake(payload);
+            });
         }
     }
 

@@ -297,6 +297,12 @@ $TEST_GET/e0000000-0000-4000-8000-000000000011 | grep -o '"state":"[a-z]*"'
 --- request
 DELETE /api/push-notifications/e0000000-0000-4000-8000-000000000011
 --- error_code: 204
+--- check
+$TEST_GET/e0000000-0000-4000-8000-000000000011 | grep -o '"sent":[0-9]*' | cut -d: -f2 \
+    > $TEST_NGINX_SERVROOT/sent-at-cancel.txt
+cat $TEST_NGINX_SERVROOT/sent-at-cancel.txt | grep -c .
+--- check_result
+1
 --- sql
 SELECT count(*) FILTER (WHERE state = 'cancelled') >= 10,
        count(*) FILTER (WHERE state = 'ready')
@@ -333,8 +339,14 @@ WHERE n.uuid = 'e0000000-0000-4000-8000-000000000011'
 sent=$(node $TEST_TOP/t/node/mock-push.js log $TEST_PORT_A --fields path | grep -c /push/slow-1000/ || true)
 got=$($TEST_GET/e0000000-0000-4000-8000-000000000011 | grep -o '"sent":[0-9]*')
 [ "\"sent\":$sent" = "$got" ] && echo "the push service got what was sent" || echo "push service $sent, module $got"
+# after the DELETE: what was in flight (one per worker), and at most one
+# more per worker popped from the queue before the NOTIFY arrived
+before=$(cat $TEST_NGINX_SERVROOT/sent-at-cancel.txt)
+echo "sent: $before at the DELETE, $sent in the end" > $TEST_NGINX_SERVROOT/cancel-counts.txt
+[ $sent -le $((before + 4)) ] && echo "at most 4 more after the DELETE" || echo "$before at the DELETE, $sent in the end"
 --- check_result
 the push service got what was sent
+at most 4 more after the DELETE
 
 === TEST 15: sendAt 5 s ahead: scheduled, nothing sent yet
 --- shell

@@ -92,7 +92,8 @@ Pool::start()
 
 
 void
-Pool::listen(std::string channel, std::function<void()> on_notify)
+Pool::listen(std::string channel,
+    std::function<void(std::string_view payload)> on_notify)
 {
     channel_ = std::move(channel);
     on_notify_ = std::move(on_notify);
@@ -100,10 +101,10 @@ Pool::listen(std::string channel, std::function<void()> on_notify)
 
 
 void
-Pool::notified()
+Pool::notified(std::string_view payload)
 {
     if (on_notify_) {
-        on_notify_();
+        on_notify_(payload);
     }
 }
 

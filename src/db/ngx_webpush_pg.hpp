@@ -133,11 +133,14 @@ public:
 
     /*
      * LISTEN channel on connection 0 (again after every reconnect); each
-     * NOTIFY calls on_notify (from the event loop, outside any callback).
+     * NOTIFY calls on_notify with its payload (from the event loop,
+     * outside any callback); after a reconnect it is called with an empty
+     * payload for what was announced while nobody listened.
      */
-    void listen(std::string channel, std::function<void()> on_notify);
+    void listen(std::string channel,
+                std::function<void(std::string_view payload)> on_notify);
     const std::string &channel() const { return channel_; }
-    void notified();
+    void notified(std::string_view payload = {});
 
     /*
      * Queues a query.  Throws (std::bad_alloc) only before anything was
@@ -182,7 +185,7 @@ private:
     glue::List<Job>                            finished_;  /* Job::link */
     glue::Event                                deliver_;
     std::string                                channel_;
-    std::function<void()>                      on_notify_;
+    std::function<void(std::string_view)>      on_notify_;
     bool                                       schema_ready_ = false;
     bool                                       setup_running_ = false;
 

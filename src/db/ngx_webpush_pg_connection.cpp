@@ -657,15 +657,27 @@ Connection::consume()
         return;
     }
 
-    bool notified = false;
+    /* one wake-up for the plain ones, each payload on its own */
+    bool                      notified = false;
+    std::vector<std::string>  payloads;
 
     while (PGnotify *n = PQnotifies(pg_)) {
+        if (n->extra != nullptr && n->extra[0] != '\0') {
+            payloads.emplace_back(n->extra);
+
+        } else {
+            notified = true;
+        }
+
         PQfreemem(n);
-        notified = true;
     }
 
     if (notified) {
         pool_->notified();
+    }
+
+    for (const std::string &p : payloads) {
+        pool_->notified(p);
     }
 
     /* an idle connection has nothing to say but its own end */

@@ -872,9 +872,10 @@ $fn$;
 
 -- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
 -- stops (it holds the notification's row while a step runs, so this waits
--- for a step under way and then sees its deliveries); deliveries not in
--- flight become 'cancelled'; those in flight finish (webpush_complete and
--- webpush_claim cancel what comes back to be sent again).
+-- for a step under way and then sees its deliveries); deliveries waiting
+-- in the database become 'cancelled'; NOTIFY "cancel <id>" makes the
+-- senders give back unsent what their queues hold of it; those in flight
+-- finish (webpush_complete and webpush_claim cancel what comes back).
 CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
 RETURNS boolean
 LANGUAGE plpgsql AS $fn$
@@ -899,6 +900,9 @@ BEGIN
     UPDATE webpush_delivery d
         SET state = 'cancelled', updated_at = now()
         WHERE d.fk_push_notification = v_id AND d.state = 'ready';
+
+    -- every worker of every node drops what it holds of it unsent
+    PERFORM pg_notify('webpush', 'cancel ' || v_id);
 
     RETURN true;
 END

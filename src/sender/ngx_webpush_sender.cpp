@@ -203,7 +203,7 @@ public:
     ~Impl();
 
     void start();
-    void wake();
+    void wake(std::string_view payload);
     SenderStats stats() const;
 
 private:
@@ -279,6 +279,9 @@ private:
 
     /* deliveries this node keeps queued at most (see claim()) */
     std::optional<Backlog>            backlog_target_;
+
+    /* notifications cancelled (NOTIFY "cancel <id>") -> until when */
+    std::unordered_map<int64_t, ngx_msec_t>  cancelled_;
 };
 
 
@@ -351,8 +354,38 @@ Sender::Impl::start()
 
 
 void
-Sender::Impl::wake()
+Sender::Impl::wake(std::string_view payload)
 {
+    constexpr std::string_view  cancel = "cancel ";
+
+    if (payload.substr(0, cancel.size()) == cancel) {
+        int64_t id = 0;
+        bool    ok = payload.size() > cancel.size()
+                     && payload.size() - cancel.size() <= 12;
+
+        for (char c : payload.substr(cancel.size())) {
+            ok = ok && c >= '0' && c <= '9';
+            id = id * 10 + (c - '0');
+        }
+
+        if (ok) {
+            ngx_msec_t  until = ngx_current_msec + mcf_->lease * 1000;
+
+            /* claims older than a lease are gone from the queue by now */
+            for (auto it = cancelled_.begin(); it != cancelled_.end(); ) {
+                if (static_cast<ngx_msec_int_t>(ngx_current_msec
+                                                - it->second) >= 0) {
+                    it = cancelled_.erase(it);
+
+                } else {
+                    ++it;
+                }
+            }
+
+            cancelled_[id] = until;
+        }
+    }
+
     hinted_ = true;
     last_work_ = ngx_current_msec;
 
@@ -743,6 +776,20 @@ Sender::Impl::send(queue::Delivery &&d)
         queue_->in_flight(-1);
         finish(d.delivery_id, outcome, 0, sanitize_text(why), 0);
     };
+
+    /*
+     * Its notification was cancelled after the claim: given back unsent,
+     * the write-back makes it 'cancelled' (webpush_complete).
+     */
+    auto c = cancelled_.find(d.notification_id);
+
+    if (c != cancelled_.end()
+        && static_cast<ngx_msec_int_t>(c->second - ngx_current_msec) > 0)
+    {
+        queue_->in_flight(-1);
+        release(d.delivery_id);
+        return;
+    }
 
     /*
      * Waited in the queue for half its lease: sending now could overlap
@@ -1228,9 +1275,9 @@ Sender::start()
 
 
 void
-Sender::wake()
+Sender::wake(std::string_view payload)
 {
-    impl_->wake();
+    impl_->wake(payload);
 }
 
 

@@ -108,8 +108,12 @@ public:
 
     void start();
 
-    /* a NOTIFY arrived: look for work now */
-    void wake();
+    /*
+     * A NOTIFY arrived: look for work now.  Payload "cancel <id>": that
+     * notification was cancelled; its deliveries in this node's queue are
+     * given back unsent (they become cancelled) for a lease from now.
+     */
+    void wake(std::string_view payload = {});
 
     SenderStats stats() const;
 
