@@ -85,7 +85,9 @@ SELECT count(*) FROM spy_push_notification_subscription
 5000
 
 === TEST 2: node B starts on the same database
-# both workers of each node connect (webpush_postgres_pool 2 each)
+# both workers of each node connect (webpush_postgres_pool 2 each); only
+# this file's database: t/031-two-nodes-h2.t names its nodes alike and
+# may run beside it (prove -j2)
 --- shell
 b=$TEST_NGINX_SERVROOT/node-b
 mkdir -p $b/conf $b/logs $b/temp
@@ -106,7 +108,8 @@ GET /ping
 --- eventually: 10
 --- sql
 SELECT application_name, count(*) FROM pg_stat_activity
-WHERE application_name LIKE 'node-%' GROUP BY 1 ORDER BY 1
+WHERE application_name LIKE 'node-%' AND datname = current_database()
+GROUP BY 1 ORDER BY 1
 --- sql_result
 node-a|4
 node-b|4
