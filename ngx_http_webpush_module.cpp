@@ -595,6 +595,7 @@ build_rules(ngx_conf_t *cf, MainConf *mcf)
     };
 
     objects->notification_rules.groups = rules.groups;
+    objects->notification_rules.locales = rules.locales;
 
     return true;
 }

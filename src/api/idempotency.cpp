@@ -58,7 +58,13 @@ std::string canonical_notification(const NotificationRequest& n)
     json_array_append_new(a.get(), opt_string(n.topic));
     json_array_append_new(a.get(), opt_integer(n.send_at));
 
-    if (json_array_size(a.get()) != 8) {
+    std::size_t size = 8;
+    if (!n.localized_payloads.empty()) {
+        json_array_append_new(a.get(), json_incref(n.localized.get()));
+        size = 9;
+    }
+
+    if (json_array_size(a.get()) != size) {
         return {};
     }
     char* s = json_dumps(a.get(), JSON_COMPACT | JSON_SORT_KEYS

@@ -23,7 +23,10 @@ bool idempotency_key_ok(std::string_view key) noexcept;
 // The canonical form of a validated notification request: a compact JSON
 // array of what is stored, in a fixed order, objects with sorted keys:
 //   ["<providerName>","<group.name>",<identifier|null>,{payload},
-//    <ttl|null>,<urgency|null>,<topic|null>,<sendAt µs|null>]
+//    <ttl|null>,<urgency|null>,<topic|null>,<sendAt µs|null>
+//    [,{localizedPayloads}]]
+// (localizedPayloads only when present, so that the fingerprints of
+// requests without it are those of schema version 5)
 // (non-ASCII as \uXXXX, upper-case hex, as jansson writes it), so that
 // the same request written with other whitespace, member order or
 // an equivalent sendAt (another offset) has the same form.  Empty when

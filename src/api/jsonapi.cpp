@@ -270,6 +270,9 @@ std::string write_notification(const NotificationResource& n,
     set(a, "providerName", json_str(n.provider_name));
     set(a, "group", group_object(n.group_name, n.group_identifier));
     set(a, "payload", embed_json(n.payload_json));
+    if (n.localized_json) {
+        set(a, "localizedPayloads", embed_json(*n.localized_json));
+    }
     set(a, "ttl", n.ttl ? json_integer(*n.ttl) : json_null());
     set(a, "urgency", opt_str(n.urgency));
     set(a, "topic", opt_str(n.topic));

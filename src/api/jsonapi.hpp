@@ -107,6 +107,8 @@ struct NotificationResource {
     std::optional<std::string> urgency;
     std::optional<std::string> topic;
     std::optional<std::int64_t> send_at;  // Unix µs; "sendAt" when set
+    // "localizedPayloads" when set: {"<locale>":{payload},...} as text
+    std::optional<std::string> localized_json;
     std::optional<DeliveryCounts> delivery;  // GET only
     std::optional<std::string> state;  // GET only: scheduled, sending...
 };

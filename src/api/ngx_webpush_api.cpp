@@ -447,6 +447,21 @@ create_notification(ngx_http_request_t *r, std::string &&body)
     reply.topic = n.topic;
     reply.send_at = n.send_at;
 
+    std::string localized;
+
+    if (!n.localized_payloads.empty()) {
+        reply.localized_json = api::localized_echo_json(
+                                                    n.localized_payloads);
+        localized = api::localized_storage_json(n.localized_payloads);
+
+        if (reply.localized_json->empty() || localized.empty()) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "webpush: localizedPayloads could not be "
+                          "serialised (out of memory?)");
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     db::Params params;
     params.add(n.provider_name).add(n.group_name);
 
@@ -501,6 +516,13 @@ create_notification(ngx_http_request_t *r, std::string &&body)
 
     } else {
         params.add_null().add_null();
+    }
+
+    if (!localized.empty()) {
+        params.add(localized);
+
+    } else {
+        params.add_null();
     }
 
     /*
@@ -596,6 +618,7 @@ get_notification(ngx_http_request_t *r, std::string_view id)
         }
 
         n.state = value(res, 0, 15);
+        n.localized_json = nullable(res, 0, 16);
 
         return send_document(r, NGX_HTTP_OK,
                              api::write_notification(n, link_base(

@@ -1,6 +1,7 @@
 #include "api/requests.hpp"
 
 #include <algorithm>
+#include <new>
 
 #include "api/declarative.hpp"
 #include "api/php_json.hpp"
@@ -175,6 +176,68 @@ bool base64url_char(char c)
            || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+// localizedPayloads: problems go to problems (5400 "Wrong request
+// body."), sizes over the limit to too_long (5400 "The maximum payload
+// length exceeded."); the entries that passed fill req.localized_payloads.
+void check_localized(json_t* localized, const NotificationRules& rules,
+                     NotificationRequest& req,
+                     std::vector<std::string>& problems,
+                     std::vector<std::string>& too_long)
+{
+    if (!json_is_object(localized)) {
+        problems.push_back("\"localizedPayloads\" must be an object or null");
+        return;
+    }
+    if (json_object_size(localized) == 0) {
+        return;
+    }
+
+    // jansson's reader refuses a NUL in a key: keys are C strings here
+    const char* key;
+    json_t* value;
+    json_object_foreach(localized, key, value) {
+        std::string locale(key);
+        std::string label = "localizedPayloads." + locale;
+        std::size_t chars = utf8_length(locale);
+
+        if (locale.empty() || chars > kMaxName) {
+            problems.push_back("\"localizedPayloads\" keys must be locale "
+                               "names of 1 to 255 characters");
+            continue;
+        }
+        if (!listed(rules.locales, locale)) {
+            problems.push_back("\"" + label + "\": the locale is not one of "
+                               "webpush_locales");
+            continue;
+        }
+        if (!json_is_object(value)) {
+            problems.push_back("\"" + label + "\" must be an object");
+            continue;
+        }
+
+        check_declarative_payload(value, label, problems);
+
+        std::string text = json_compact(value);
+        if (text.empty()) {
+            throw std::bad_alloc();
+        }
+        if (text.size() > kMaxNotificationPayload) {
+            too_long.push_back("the compact \"" + label + "\" is "
+                               + std::to_string(text.size())
+                               + " bytes, at most 3052 are allowed");
+            continue;
+        }
+        req.localized_payloads.push_back({std::move(locale),
+                                          std::move(text)});
+    }
+
+    std::sort(req.localized_payloads.begin(), req.localized_payloads.end(),
+              [](const LocalizedPayload& a, const LocalizedPayload& b) {
+                  return a.locale < b.locale;
+              });
+    req.localized = json_share(localized);
+}
+
 }  // namespace
 
 // ---- providers -------------------------------------------------------------
@@ -324,7 +387,7 @@ NotificationValidation validate_notification(const Document& doc,
             r.errors.push_back(make_error(ErrorCode::WrongGroupName));
         }
 
-        std::optional<Error> too_long;
+        std::vector<std::string> too_long;
         json_t* payload = json_object_get(attrs, "payload");
         if (!json_is_object(payload)) {
             problems.push_back("\"payload\" must be an object");
@@ -338,11 +401,16 @@ NotificationValidation validate_notification(const Document& doc,
                 return r;
             }
             if (req.payload_json.size() > kMaxNotificationPayload) {
-                too_long = payload_length_exceeded(
+                too_long.push_back(
                     "the compact payload is "
                     + std::to_string(req.payload_json.size())
                     + " bytes, at most 3052 are allowed");
             }
+        }
+
+        json_t* localized = json_object_get(attrs, "localizedPayloads");
+        if (!absent(localized)) {
+            check_localized(localized, rules, req, problems, too_long);
         }
 
         json_t* ttl = json_object_get(attrs, "ttl");
@@ -404,8 +472,8 @@ NotificationValidation validate_notification(const Document& doc,
         if (!problems.empty()) {
             r.errors.push_back(wrong_request_body(join(problems)));
         }
-        if (too_long) {
-            r.errors.push_back(std::move(*too_long));
+        if (!too_long.empty()) {
+            r.errors.push_back(payload_length_exceeded(join(too_long)));
         }
     } catch (...) {
         r.errors.push_back(internal_error("out of memory"));
@@ -424,6 +492,51 @@ NotificationValidation parse_notification_request(
         return r;
     }
     return validate_notification(*d.document, rules);
+}
+
+std::string localized_storage_json(const std::vector<LocalizedPayload>& l)
+{
+    if (l.empty()) {
+        return {};
+    }
+    JsonPtr o(json_object());
+    if (!o) {
+        return {};
+    }
+    for (const LocalizedPayload& p : l) {
+        json_t* v = json_stringn(p.payload_json.data(),
+                                 p.payload_json.size());
+        if (v == nullptr
+            || json_object_setn_new(o.get(), p.locale.data(),
+                                    p.locale.size(), v) != 0)
+        {
+            return {};
+        }
+    }
+    return json_compact(o.get());
+}
+
+std::string localized_echo_json(const std::vector<LocalizedPayload>& l)
+{
+    if (l.empty()) {
+        return {};
+    }
+    std::string out = "{";
+    for (const LocalizedPayload& p : l) {
+        JsonPtr k(json_stringn(p.locale.data(), p.locale.size()));
+        std::string key = json_compact(k.get());
+        if (key.empty()) {
+            return {};
+        }
+        if (out.size() > 1) {
+            out += ',';
+        }
+        out += key;
+        out += ':';
+        out += p.payload_json;
+    }
+    out += '}';
+    return out;
 }
 
 }  // namespace webpush::api

@@ -132,7 +132,15 @@ inline constexpr std::size_t kMaxNotificationPayload = 3052;
 inline constexpr std::int64_t kMaxTtl = 2147483647;
 
 struct NotificationRules {
-    std::vector<std::string> groups;  // webpush_groups; empty = any
+    std::vector<std::string> groups;   // webpush_groups; empty = any
+    std::vector<std::string> locales;  // webpush_locales; empty = any
+};
+
+// One entry of localizedPayloads: the locale name and the compact text of
+// its payload (what is stored and sent to that locale's subscriptions).
+struct LocalizedPayload {
+    std::string locale;
+    std::string payload_json;
 };
 
 struct NotificationRequest {
@@ -145,6 +153,10 @@ struct NotificationRequest {
     std::optional<Urgency> urgency;
     std::optional<std::string> topic;
     std::optional<std::int64_t> send_at;  // Unix microseconds; absent: now
+    // localizedPayloads as received (nullptr when absent, null or {}) and
+    // its entries in bytewise order of the locale names.
+    JsonPtr localized;
+    std::vector<LocalizedPayload> localized_payloads;
 };
 
 struct NotificationValidation {
@@ -162,10 +174,25 @@ struct NotificationValidation {
 // length % 4 != 1 (RFC 8030 topics are base64url of something). null
 // means absent for ttl, urgency and topic. sendAt an RFC 3339 date-time
 // (util/rfc3339.hpp; null: absent). 5002 for the group allow-list.
+// localizedPayloads (null or {}: absent) an object whose keys are locale
+// names (non-empty, at most 255 characters, one of rules.locales when that
+// is not empty) and whose values are payloads under the rules of
+// "payload" (an object, at most 3052 bytes compact, the Declarative Web
+// Push check labelled "localizedPayloads.<locale>").
 NotificationValidation validate_notification(const Document& doc,
                                              const NotificationRules& rules);
 NotificationValidation parse_notification_request(
     const char* body, std::size_t len, const NotificationRules& rules);
+
+// localizedPayloads as the database stores it: {"<locale>":"<compact
+// payload text>",...}, each payload a JSON string so that PostgreSQL's
+// ->> gives back exactly the compact bytes. Empty when there are none or
+// out of memory.
+std::string localized_storage_json(const std::vector<LocalizedPayload>& l);
+
+// localizedPayloads as the API echoes it: {"<locale>":{payload},...},
+// the payloads' compact text embedded as it is. Empty when there are none.
+std::string localized_echo_json(const std::vector<LocalizedPayload>& l);
 
 }  // namespace webpush::api
 

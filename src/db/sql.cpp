@@ -374,6 +374,17 @@ ALTER TABLE webpush_notification ADD COLUMN IF NOT EXISTS send_at timestamptz;
 ALTER TABLE webpush_notification
     ADD COLUMN IF NOT EXISTS cancelled_at timestamptz;
 
+-- Schema version 6: localizedPayloads.  localized_payloads maps each
+-- locale name to its compact payload text as a JSON string (->> gives
+-- back exactly the bytes posted; GET echoes it); localized_by_locale maps
+-- the same payloads by spy_locale.id_locale, resolved when the
+-- notification is created, so that the claim finds a subscription's
+-- payload by its fk_locale without a join.  NULL: none.
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS localized_payloads jsonb;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS localized_by_locale jsonb;
+
 -- One row per (notification, subscription): the unit of work, claimed
 -- with FOR UPDATE SKIP LOCKED and a lease so that workers and nodes share
 -- it and a dead one's work is claimed again when its lease lapses.
@@ -582,7 +593,9 @@ $fn$;
 
 -- Claims up to p_limit due deliveries (ready and due, or sending with a
 -- lapsed lease: a dead worker's), leases them for p_lease seconds and
--- returns what the sender needs.  Those of a cancelled notification that
+-- returns what the sender needs (the payload: the one for the
+-- subscription's locale when the notification has one, else its own).
+-- Those of a cancelled notification that
 -- it meets (a retry written back as the cancel ran, a lapsed lease)
 -- become 'cancelled' instead and are not returned.
 CREATE OR REPLACE FUNCTION webpush_claim(p_limit integer, p_lease integer)
@@ -624,7 +637,8 @@ LANGUAGE sql AS $fn$
     SELECT c.id, c.fk_push_notification, c.fk_push_notification_subscription,
            c.attempts::integer, w.ttl, w.urgency::text, w.topic::text,
            (extract(epoch FROM w.created_at) * 1000)::bigint,
-           s.payload, n.payload
+           s.payload,
+           coalesce(w.localized_by_locale ->> s.fk_locale::text, n.payload)
     FROM claimed c
     JOIN webpush_notification w ON w.fk_push_notification = c.fk_push_notification
     JOIN spy_push_notification n ON n.id_push_notification = c.fk_push_notification
@@ -781,15 +795,60 @@ CREATE TABLE IF NOT EXISTS webpush_idempotency (
 CREATE INDEX IF NOT EXISTS webpush_idempotency_created
     ON webpush_idempotency (created_at);
 
--- A notification with its options, its start (p_send_at, NULL: now) and,
--- with p_key, idempotently: the key's notification when the key was used
--- within 24 hours with the same p_hash (replayed), nothing and conflict
--- when with another.  Each call also removes a few expired keys: the
--- table stays as small as a day's keys without a job to clean it.
+-- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
+-- stops (it holds the notification's row while a step runs, so this waits
+-- for a step under way and then sees its deliveries); deliveries waiting
+-- in the database become 'cancelled'; NOTIFY "cancel <id>" makes the
+-- senders give back unsent what their queues hold of it; those in flight
+-- finish (webpush_complete and webpush_claim cancel what comes back).
+CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
+RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_id  integer;
+BEGIN
+    SELECT n.id_push_notification INTO v_id
+        FROM spy_push_notification n WHERE n.uuid = p_uuid;
+
+    IF v_id IS NULL THEN
+        RETURN false;
+    END IF;
+
+    INSERT INTO webpush_notification (fk_push_notification, fanout_done,
+                                      cancelled_at)
+        VALUES (v_id, true, now())
+        ON CONFLICT (fk_push_notification) DO UPDATE
+        SET fanout_done = true,
+            cancelled_at = coalesce(webpush_notification.cancelled_at,
+                                    now());
+
+    UPDATE webpush_delivery d
+        SET state = 'cancelled', updated_at = now()
+        WHERE d.fk_push_notification = v_id AND d.state = 'ready';
+
+    -- every worker of every node drops what it holds of it unsent
+    PERFORM pg_notify('webpush', 'cancel ' || v_id);
+
+    RETURN true;
+END
+$fn$;
+
+INSERT INTO webpush_schema_version (version) VALUES (5)
+    ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 6: localized payloads (issue 15, localizedPayloads).
+
+-- A notification with its options, its start (p_send_at, NULL: now), its
+-- localized payloads (p_localized: {"<locale name>":"<compact payload>"},
+-- NULL: none) and, with p_key, idempotently: the key's notification when
+-- the key was used within 24 hours with the same p_hash (replayed),
+-- nothing and conflict when with another.  Each call also removes a few
+-- expired keys: the table stays as small as a day's keys without a job
+-- to clean it.
 CREATE OR REPLACE FUNCTION webpush_notification_create(
     p_provider text, p_group text, p_identifier text, p_payload text,
     p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
-    p_key text, p_hash text)
+    p_key text, p_hash text, p_localized jsonb)
 RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
                replayed boolean)
 LANGUAGE plpgsql AS $fn$
@@ -799,6 +858,7 @@ DECLARE
     v_uuid      text;
     v_hash      text;
     v_owned     boolean;
+    v_by_locale jsonb;
 BEGIN
     SELECT p.id_push_notification_provider INTO v_provider
         FROM spy_push_notification_provider p WHERE p.name = p_provider;
@@ -845,6 +905,16 @@ BEGIN
         END IF;
     END IF;
 
+    -- the claim looks payloads up by the subscription's fk_locale; names
+    -- that spy_locale does not know have no subscriptions
+    IF p_localized IS NOT NULL AND to_regclass('spy_locale') IS NOT NULL
+    THEN
+        EXECUTE 'SELECT jsonb_object_agg(l.id_locale::text, p.value)'
+                || ' FROM jsonb_each($1) p'
+                || ' JOIN spy_locale l ON l.locale_name = p.key'
+            INTO v_by_locale USING p_localized;
+    END IF;
+
     INSERT INTO spy_push_notification
         (id_push_notification, uuid, fk_push_notification_group,
          fk_push_notification_provider, payload, created_at, updated_at)
@@ -855,11 +925,15 @@ BEGIN
         INTO v_id, v_uuid;
 
     INSERT INTO webpush_notification
-        (fk_push_notification, ttl, urgency, topic, send_at)
-        VALUES (v_id, p_ttl, p_urgency, p_topic, p_send_at)
+        (fk_push_notification, ttl, urgency, topic, send_at,
+         localized_payloads, localized_by_locale)
+        VALUES (v_id, p_ttl, p_urgency, p_topic, p_send_at, p_localized,
+                v_by_locale)
         ON CONFLICT (fk_push_notification) DO UPDATE
         SET ttl = EXCLUDED.ttl, urgency = EXCLUDED.urgency,
-            topic = EXCLUDED.topic, send_at = EXCLUDED.send_at;
+            topic = EXCLUDED.topic, send_at = EXCLUDED.send_at,
+            localized_payloads = EXCLUDED.localized_payloads,
+            localized_by_locale = EXCLUDED.localized_by_locale;
 
     IF p_key IS NOT NULL THEN
         UPDATE webpush_idempotency i SET fk_push_notification = v_id
@@ -870,45 +944,21 @@ BEGIN
 END
 $fn$;
 
--- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
--- stops (it holds the notification's row while a step runs, so this waits
--- for a step under way and then sees its deliveries); deliveries waiting
--- in the database become 'cancelled'; NOTIFY "cancel <id>" makes the
--- senders give back unsent what their queues hold of it; those in flight
--- finish (webpush_complete and webpush_claim cancel what comes back).
-CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
-RETURNS boolean
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    v_id  integer;
-BEGIN
-    SELECT n.id_push_notification INTO v_id
-        FROM spy_push_notification n WHERE n.uuid = p_uuid;
-
-    IF v_id IS NULL THEN
-        RETURN false;
-    END IF;
-
-    INSERT INTO webpush_notification (fk_push_notification, fanout_done,
-                                      cancelled_at)
-        VALUES (v_id, true, now())
-        ON CONFLICT (fk_push_notification) DO UPDATE
-        SET fanout_done = true,
-            cancelled_at = coalesce(webpush_notification.cancelled_at,
-                                    now());
-
-    UPDATE webpush_delivery d
-        SET state = 'cancelled', updated_at = now()
-        WHERE d.fk_push_notification = v_id AND d.state = 'ready';
-
-    -- every worker of every node drops what it holds of it unsent
-    PERFORM pg_notify('webpush', 'cancel ' || v_id);
-
-    RETURN true;
-END
+-- The ten-argument form of version 5, for modules of that version on this
+-- database during a rolling upgrade: no localized payloads.
+CREATE OR REPLACE FUNCTION webpush_notification_create(
+    p_provider text, p_group text, p_identifier text, p_payload text,
+    p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
+    p_key text, p_hash text)
+RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
+               replayed boolean)
+LANGUAGE sql AS $fn$
+    SELECT * FROM webpush_notification_create(p_provider, p_group,
+        p_identifier, p_payload, p_ttl, p_urgency, p_topic, p_send_at,
+        p_key, p_hash, NULL::jsonb)
 $fn$;
 
-INSERT INTO webpush_schema_version (version) VALUES (5)
+INSERT INTO webpush_schema_version (version) VALUES (6)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
@@ -1008,11 +1058,11 @@ const Statement  subscription_delete = {
 };
 
 const Statement  notification_create = {
-    "webpush_notification_create5",
+    "webpush_notification_create6",
     "SELECT provider_found, uuid, conflict, replayed"
     " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7,"
     "      timestamptz 'epoch' + $8::bigint * interval '1 microsecond',"
-    "      $9, $10)"
+    "      $9, $10, $11::jsonb)"
 };
 
 const Statement  notification_cancel = {
@@ -1030,7 +1080,11 @@ const Statement  notification_get = {
     "            WHEN w.send_at > now() THEN 'scheduled'"
     "            WHEN NOT coalesce(w.fanout_done, true) OR c.pending > 0"
     "                THEN 'sending'"
-    "            ELSE 'done' END"
+    "            ELSE 'done' END,"
+    "       (SELECT '{' || string_agg(to_json(e.key)::text || ':' || e.value,"
+    "                                 ',' ORDER BY e.key COLLATE \"C\")"
+    "               || '}'"
+    "        FROM jsonb_each_text(w.localized_payloads) e)"
     " FROM spy_push_notification n"
     " JOIN spy_push_notification_provider p"
     "   ON p.id_push_notification_provider = n.fk_push_notification_provider"

@@ -60,8 +60,10 @@ extern const Statement  subscription_delete;
 /*
  * $1 provider, $2 group, $3 identifier, $4 payload, $5 ttl, $6 urgency,
  * $7 topic, $8 send at (Unix microseconds; NULL: now), $9 idempotency key
- * (NULL: none), $10 request fingerprint -> provider_found, uuid, conflict
- * (the key names another request), replayed (the key's notification)
+ * (NULL: none), $10 request fingerprint, $11 localizedPayloads as
+ * {"<locale>":"<compact payload>"} (NULL: none) -> provider_found, uuid,
+ * conflict (the key names another request), replayed (the key's
+ * notification)
  */
 extern const Statement  notification_create;
 
@@ -71,7 +73,8 @@ extern const Statement  notification_cancel;
 /*
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
- * microseconds or NULL), state
+ * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
+ * text or NULL)
  */
 extern const Statement  notification_get;
 
@@ -80,7 +83,8 @@ extern const Statement  fanout;
 
 /*
  * $1 limit, $2 lease seconds -> id, notification, subscription, attempts,
- * ttl, urgency, topic, created_ms, subscription_payload, payload
+ * ttl, urgency, topic, created_ms, subscription_payload, payload (the
+ * subscription's locale's localized payload, else the notification's)
  */
 extern const Statement  claim;
 
