@@ -286,7 +286,7 @@ GET /status
 --- response_json
 {"version":"*","nginx":"*","pid":"*",
  "postgres":{"configured":true,"schema_ready":true,"pool":4,
-  "connected":4,"busy":0,"queued":0,"queries":"*","errors":0,"timeouts":0,
+  "connected":4,"busy":"*","queued":"*","queries":"*","errors":0,"timeouts":0,
   "reconnects":0},
  "queue":{"depth":0,"capacity_bytes":"*","free_bytes":"*","in_flight":0,
   "sent":0,"failed":0,"retried":0,"gone":0,"expired":0,"pushed":0,
