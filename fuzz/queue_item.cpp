@@ -36,6 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
     FuzzedDataProvider in(data, size);
     Delivery d;
     d.delivery_id = in.ConsumeIntegral<std::uint64_t>();
+    d.batch_id = in.ConsumeIntegral<std::uint64_t>();
+    d.claim = in.ConsumeIntegral<std::uint32_t>();
     d.notification_id = in.ConsumeIntegral<std::int64_t>();
     d.subscription_id = in.ConsumeIntegral<std::int64_t>();
     d.attempts = in.ConsumeIntegral<std::uint32_t>();

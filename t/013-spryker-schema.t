@@ -107,12 +107,12 @@ POST /push-notification-providers
 --- error_code: 201
 --- sql
 SELECT string_agg(id_push_notification_provider || ':' || name, ',' ORDER BY 1) FROM spy_push_notification_provider;
-SELECT max(version) FROM webpush_schema_version;
+SELECT max(version) = $TEST_SCHEMA_VERSION FROM webpush_schema_version;
 SELECT count(*) FROM pg_constraint WHERE conrelid = 'spy_push_notification_provider'::regclass;
 SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind = 'S' AND relname NOT LIKE 'webpush%';
 --- sql_db: spryker
 --- sql_result
 40:web-push-php,41:second
-6
+t
 2
 id_push_notification_group_pk_seq,id_push_notification_pk_seq,id_push_notification_provider_pk_seq,id_push_notification_subscription_delivery_log_pk_seq,id_push_notification_subscription_pk_seq,spy_locale_pk_seq

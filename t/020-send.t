@@ -104,7 +104,7 @@ POST /api/push-notifications
 --- error_code: 201
 --- eventually: 20
 --- sql
-SELECT d.state, count(*) FROM webpush_delivery d
+SELECT d.state, count(*) FROM webpush_deliveries d
 WHERE d.fk_push_notification = (SELECT max(id_push_notification) FROM spy_push_notification)
 GROUP BY d.state ORDER BY d.state;
 SELECT count(*) FROM spy_push_notification_subscription WHERE expired_at <= now() AT TIME ZONE 'UTC';
@@ -135,7 +135,7 @@ done
 "{\"from\":\"psql\"}"
 "{\"from\":\"psql\"}"
 --- sql
-SELECT state, count(*) FROM webpush_delivery WHERE fk_push_notification = 100 GROUP BY state
+SELECT state, count(*) FROM webpush_deliveries WHERE fk_push_notification = 100 GROUP BY state
 --- sql_result
 sent|2
 

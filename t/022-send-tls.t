@@ -83,12 +83,12 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 --- sql
 SELECT n.payload, d.state, d.attempts, d.last_status,
        replace(coalesce(d.last_error, '-'), ':$TEST_PORT_B', ':PORT')
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
 ORDER BY d.fk_push_notification_subscription
 --- sql_result
-{"n":1}|sent|1|201|-
-{"n":2}|sent|1|201|-
+{"n":1}|sent|1||-
+{"n":2}|sent|1||-
 {"n":3}|failed|2|0|no answer: host name mismatch: the certificate of 127.0.0.1:PORT is not valid for "wrong.test"
 {"n":4}|failed|2|0|no answer: host name mismatch: the certificate of 127.0.0.2:PORT is not valid for "127.0.0.2"
 --- check
@@ -128,7 +128,7 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 --- eventually: 12
 --- sql
 SELECT d.state, d.attempts, d.last_status, d.last_error
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
 WHERE n.payload = '{"n":5}'
 --- sql_result
@@ -167,7 +167,7 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 --- eventually: 12
 --- sql
 SELECT d.state, d.attempts, d.last_status, d.last_error
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
 WHERE n.payload = '{"n":6}'
 --- sql_result
@@ -198,12 +198,12 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 --- eventually: 12
 --- sql
 SELECT n.payload, d.state, d.attempts, d.last_status, coalesce(d.last_error, '-')
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
 WHERE n.payload IN ('{"n":7}', '{"n":8}') ORDER BY 1
 --- sql_result
-{"n":7}|sent|1|201|-
-{"n":8}|sent|1|201|-
+{"n":7}|sent|1||-
+{"n":8}|sent|1||-
 --- check
 cd $TEST_TOP/t/node
 for p in ok/3 ok/4; do
@@ -235,12 +235,12 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 --- sql
 SELECT n.payload, d.state, d.attempts, d.last_status,
        replace(coalesce(d.last_error, '-'), ':$TEST_PORT_B', ':PORT')
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
 WHERE n.payload IN ('{"n":9}', '{"n":10}') ORDER BY 1
 --- sql_result
 {"n":10}|failed|2|0|no answer: host name mismatch: the certificate of 127.0.0.1:PORT is not valid for "wrong.test"
-{"n":9}|sent|1|201|-
+{"n":9}|sent|1||-
 --- check
 cd $TEST_TOP/t/node
 node mock-push.js log $TEST_PORT_B --tls --path /push/ok/2 --fields status,payload

@@ -51,7 +51,7 @@ POST /api/push-notifications
 --- sql
 SELECT fk_push_notification_subscription, state, attempts, last_status,
        rtrim(coalesce(substring(last_error from '^[^(]*'), ''))
-FROM webpush_delivery ORDER BY 1
+FROM webpush_deliveries ORDER BY 1
 --- sql_result
 1|failed|1|301|301
 2|failed|2|0|no answer: resolver error: Operation timed out
@@ -96,7 +96,7 @@ POST /api/push-notifications
 --- error_code: 201
 --- eventually: 20
 --- sql
-SELECT state, attempts, last_error LIKE '%timed out%' FROM webpush_delivery
+SELECT state, attempts, last_error LIKE '%timed out%' FROM webpush_deliveries
 WHERE fk_push_notification_subscription = 3
 --- sql_result
 failed|2|t

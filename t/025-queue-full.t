@@ -45,7 +45,7 @@ INSERT INTO spy_push_notification_subscription
 --- error_code: 201
 --- eventually: 30
 --- sql
-SELECT state, count(*), max(attempts) FROM webpush_delivery GROUP BY state
+SELECT state, count(*), max(attempts) FROM webpush_deliveries GROUP BY state
 --- sql_result
 sent|1000|1
 --- check

@@ -86,7 +86,7 @@ node wpt.js messages $TEST_PORT_A $(node -e "console.log(require('$TEST_NGINX_SE
 "{\"n\":1}"
 --- sql
 SELECT d.state, d.updated_at - w.created_at < interval '500 ms'
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN webpush_notification w ON w.fk_push_notification = d.fk_push_notification
 --- sql_result
 sent|t
@@ -119,7 +119,7 @@ GET /status
 SELECT state, updated_at - (SELECT created_at FROM webpush_notification
                              WHERE fk_push_notification = 100)
               < interval '3 s'
-FROM webpush_delivery WHERE fk_push_notification = 100
+FROM webpush_deliveries WHERE fk_push_notification = 100
 --- sql_result
 sent|t
 
@@ -136,9 +136,12 @@ database connection
 
 === TEST 8: meanwhile due work without a NOTIFY is sent by the poll
 --- init_sql
-UPDATE webpush_delivery SET state = 'ready', next_attempt_at = now(),
-    updated_at = now()
-WHERE fk_push_notification = 100;
+INSERT INTO webpush_delivery
+    (fk_push_notification, fk_push_notification_subscription, state)
+SELECT 100, id_push_notification_subscription, 'ready'
+FROM spy_push_notification_subscription
+ON CONFLICT (fk_push_notification, fk_push_notification_subscription)
+DO UPDATE SET state = 'ready', next_attempt_at = now(), updated_at = now();
 --- request
 GET /status
 --- error_code: 200
@@ -170,7 +173,7 @@ POST /api/push-notifications
 --- eventually: 20
 --- sql
 SELECT d.state, d.updated_at - w.created_at < interval '500 ms'
-FROM webpush_delivery d
+FROM webpush_deliveries d
 JOIN webpush_notification w ON w.fk_push_notification = d.fk_push_notification
 WHERE w.fk_push_notification = (SELECT fk_push_notification FROM webpush_notification
                                 ORDER BY created_at DESC LIMIT 1)

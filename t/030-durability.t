@@ -102,7 +102,7 @@ exited on signal 9
 --- eventually: 40
 --- sql
 SELECT state, count(*), count(DISTINCT fk_push_notification_subscription)
-FROM webpush_delivery WHERE fk_push_notification = 1 GROUP BY state;
+FROM webpush_deliveries WHERE fk_push_notification = 1 GROUP BY state;
 SELECT count(*), count(DISTINCT fk_push_notification_subscription)
 FROM spy_push_notification_subscription_delivery_log WHERE fk_push_notification = 1;
 --- sql_result
@@ -123,7 +123,7 @@ echo "distinct endpoints $(wc -l < $f/counts1.txt)"
 echo "thrice or more $(awk '$2 > 2' $f/counts1.txt | wc -l)"
 awk '$2 == 2 { print $1 }' $f/counts1.txt | LC_ALL=C sort > $f/dups1.txt
 psql "$TEST_PG_CONNINFO" -At -c "SELECT fk_push_notification_subscription
-    FROM webpush_delivery WHERE fk_push_notification = 1 AND attempts > 1" \
+    FROM webpush_deliveries WHERE fk_push_notification = 1 AND claims > 1" \
     | LC_ALL=C sort > $f/reclaimed1.txt
 echo "duplicates not claimed twice $(LC_ALL=C comm -23 $f/dups1.txt $f/reclaimed1.txt | wc -l)"
 d=$(wc -l < $f/dups1.txt); r=$(wc -l < $f/reclaimed1.txt)
@@ -174,7 +174,7 @@ gracefully shutting down
 --- eventually: 40
 --- sql
 SELECT state, count(*), count(DISTINCT fk_push_notification_subscription), max(attempts)
-FROM webpush_delivery WHERE fk_push_notification = 2 GROUP BY state;
+FROM webpush_deliveries WHERE fk_push_notification = 2 GROUP BY state;
 SELECT count(*) FROM spy_push_notification_subscription_delivery_log WHERE fk_push_notification = 2;
 --- sql_result
 sent|5000|5000|1

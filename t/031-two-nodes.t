@@ -16,11 +16,11 @@
 # 128 per worker here.
 #
 # Which node did what: the nodes connect with different application_name
-# values, and a test-only trigger on webpush_delivery records the
-# application_name of the session that changes a row's state.  A node
-# claims rows into its own shared-memory queue and its workers write the
-# outcomes back, so the session that moved a row to 'sent' is that of the
-# node that sent it.  (The mock cannot tell the nodes apart: same source
+# values, and test-only triggers record the application_name of the
+# session that claims a range of subscriptions (webpush_batch) and of the
+# one that logs a delivery as sent.  A node claims into its own
+# shared-memory queue and its workers write the outcomes back, so the
+# session that logged a delivery is that of the node that sent it.  (The mock cannot tell the nodes apart: same source
 # address, same requests; webpush_status shows no send counters.)
 
 use strict;
@@ -66,16 +66,28 @@ SELECT i, gen_random_uuid()::text, 1, 1, NULL, p, md5(p),
        now() + interval '7 days', now(), now()
 FROM (SELECT i, '{"endpoint":"$TEST_PUSH_ORIGIN/push/' || i || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
       FROM generate_series(1, 5000) AS i) s;
-CREATE TABLE t_transition (delivery bigint, state text, node text);
-CREATE FUNCTION t_transition() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE TABLE t_claimed (batch bigint, claims integer, node text);
+CREATE FUNCTION t_claimed() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    INSERT INTO t_transition
-        VALUES (NEW.id, NEW.state, current_setting('application_name'));
+    INSERT INTO t_claimed
+        VALUES (NEW.id, NEW.claims, current_setting('application_name'));
     RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER t_transition AFTER UPDATE ON webpush_delivery FOR EACH ROW
-    WHEN (NEW.state IS DISTINCT FROM OLD.state) EXECUTE FUNCTION t_transition();
+CREATE TRIGGER t_claimed AFTER UPDATE ON webpush_batch FOR EACH ROW
+    WHEN (NEW.claims IS DISTINCT FROM OLD.claims) EXECUTE FUNCTION t_claimed();
+CREATE TABLE t_sent (notification integer, subscription integer, node text);
+CREATE FUNCTION t_sent() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO t_sent VALUES (NEW.fk_push_notification,
+        NEW.fk_push_notification_subscription,
+        current_setting('application_name'));
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER t_sent AFTER INSERT
+    ON spy_push_notification_subscription_delivery_log
+    FOR EACH ROW EXECUTE FUNCTION t_sent();
 --- request
 GET /ping
 --- error_code: 200
@@ -122,7 +134,7 @@ POST /api/push-notifications
 --- eventually: 40
 --- sql
 SELECT state, count(*), count(DISTINCT fk_push_notification_subscription), max(attempts)
-FROM webpush_delivery WHERE fk_push_notification = 1 GROUP BY state;
+FROM webpush_deliveries WHERE fk_push_notification = 1 GROUP BY state;
 SELECT count(*), count(DISTINCT fk_push_notification_subscription)
 FROM spy_push_notification_subscription_delivery_log WHERE fk_push_notification = 1;
 --- sql_result
@@ -133,13 +145,15 @@ q() { psql "$TEST_PG_CONNINFO" -At -c "$1"; }
 log=$TEST_NGINX_SERVROOT/mock/access.log
 echo "requests $(wc -l < $log)"
 echo "distinct endpoints $(cut -d' ' -f1 $log | sort -u | wc -l)"
-# each delivery claimed once and completed by the node that claimed it
-q "SELECT count(*) FROM (SELECT delivery FROM t_transition
-   GROUP BY delivery HAVING count(*) FILTER (WHERE state = 'sending') = 1
-   AND count(*) FILTER (WHERE state = 'sent') = 1
-   AND count(DISTINCT node) = 1) x" | sed 's/^/claimed once, sent by the claimer /'
-a=$(q "SELECT count(*) FROM t_transition WHERE state = 'sent' AND node = 'node-a'")
-b=$(q "SELECT count(*) FROM t_transition WHERE state = 'sent' AND node = 'node-b'")
+# each delivery's range claimed once, and logged by the node that claimed it
+q "SELECT count(*) FROM t_sent s
+   JOIN webpush_batch b ON b.fk_push_notification = s.notification
+    AND s.subscription BETWEEN b.first_subscription AND b.last_subscription
+   JOIN t_claimed c ON c.batch = b.id
+   WHERE s.notification = 1 AND b.claims = 1 AND c.node = s.node" \
+    | sed 's/^/claimed once, sent by the claimer /'
+a=$(q "SELECT count(*) FROM t_sent WHERE notification = 1 AND node = 'node-a'")
+b=$(q "SELECT count(*) FROM t_sent WHERE notification = 1 AND node = 'node-b'")
 echo "node-a $a node-b $b" > $TEST_NGINX_SERVROOT/share.txt
 # each node's webpush_status counts what that node sent (its queue zone)
 sent() { curl -s http://127.0.0.1:$1/status | tee $TEST_NGINX_SERVROOT/status-$1.json \
@@ -184,7 +198,7 @@ GET /ping
 --- eventually: 40
 --- sql
 SELECT state, count(*), count(DISTINCT fk_push_notification_subscription)
-FROM webpush_delivery WHERE fk_push_notification = 2 GROUP BY state;
+FROM webpush_deliveries WHERE fk_push_notification = 2 GROUP BY state;
 SELECT count(*), count(DISTINCT fk_push_notification_subscription)
 FROM spy_push_notification_subscription_delivery_log WHERE fk_push_notification = 2;
 --- sql_result
@@ -199,7 +213,7 @@ n=$(cat $TEST_NGINX_SERVROOT/at-kill.txt)
 # rows node B held when it died, claimed again after their lease
 requests=$(wc -l < $log)
 echo "every endpoint twice or more: $(cut -d' ' -f1 $log | sort | uniq -c | awk '$1 < 2' | wc -l) short"
-again=$(q "SELECT count(*) FROM webpush_delivery WHERE fk_push_notification = 2 AND attempts > 1")
+again=$(q "SELECT count(*) FROM webpush_deliveries WHERE fk_push_notification = 2 AND claims > 1")
 [ $((requests - 10000)) -le "$again" ] && echo "duplicates only among rows claimed again"
 [ "$again" -gt 0 ] && echo "node A took over node B's leases"
 $TEST_PUSH_CHECK

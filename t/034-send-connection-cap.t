@@ -52,7 +52,7 @@ POST /api/push-notifications
 --- error_code: 201
 --- eventually: 60
 --- sql
-SELECT state, attempts, count(*) FROM webpush_delivery GROUP BY 1, 2
+SELECT state, attempts, count(*) FROM webpush_deliveries GROUP BY 1, 2
 --- sql_result
 sent|1|240
 --- check

@@ -143,7 +143,7 @@ post '{"web_push":8030,"notification":{"title":"",'"$N"',"actions":[{}]}}'
 5400 "\"payload.notification.title\" must be a non-empty string; \"payload.notification.actions[0].title\" must be a non-empty string; \"payload.notification.actions[0].navigate\" must be an absolute https: URL" 400
 --- sql
 SELECT count(*) FROM spy_push_notification;
-SELECT count(*) FROM webpush_delivery;
+SELECT count(*) FROM webpush_deliveries;
 --- sql_result
 2
 4

@@ -69,12 +69,12 @@ POST /api/push-notifications
    "ttl":"*","urgency":null,"topic":null},
  "links":{"self":"*"}}}
 --- sql
-SELECT max(version) FROM webpush_schema_version;
+SELECT max(version) = $TEST_SCHEMA_VERSION FROM webpush_schema_version;
 SELECT localized_payloads ->> 'de_DE' FROM webpush_notification;
 SELECT string_agg(k, ',' ORDER BY k) FROM webpush_notification,
     jsonb_object_keys(localized_by_locale) k;
 --- sql_result
-6
+t
 {"title":"Bestellung versandt","body":"Grüße","n":[1,2]}
 46,66
 
@@ -166,7 +166,7 @@ post '{"fr_FR":{"web_push":8030,"notification":{"title":"Salut","navigate":"http
 5400 Wrong request body. "\"localizedPayloads.fr_FR.notification.navigate\" must be an absolute https: URL" 400
 --- sql
 SELECT count(*) FROM spy_push_notification;
-SELECT count(*) FROM webpush_delivery;
+SELECT count(*) FROM webpush_deliveries;
 --- sql_result
 2
 8

@@ -979,7 +979,8 @@ INSERT INTO webpush_schema_version (version) VALUES (6)
         "    applied_at  timestamptz NOT NULL DEFAULT now());\n"
         "DO $webpush_setup$\n"
         "DECLARE\n"
-        "    v_ddl  constant text := $webpush_ddl$" + ddl + "$webpush_ddl$;\n"
+        "    v_ddl  constant text := $webpush_ddl$" + ddl
+        + schema_ranges_sql() + "$webpush_ddl$;\n"
         "BEGIN\n"
         "    IF NOT EXISTS (SELECT 1 FROM webpush_schema_script s\n"
         "                   WHERE s.md5 = md5(v_ddl)) THEN\n"
@@ -1092,16 +1093,8 @@ const Statement  notification_get = {
     "   ON g.id_push_notification_group = n.fk_push_notification_group"
     " LEFT JOIN webpush_notification w"
     "   ON w.fk_push_notification = n.id_push_notification"
-    " CROSS JOIN LATERAL ("
-    "   SELECT count(*) AS targeted,"
-    "          count(*) FILTER (WHERE d.state = 'sent') AS sent,"
-    "          count(*) FILTER (WHERE d.state IN ('ready', 'sending'))"
-    "              AS pending,"
-    "          count(*) FILTER (WHERE d.state = 'failed') AS failed,"
-    "          count(*) FILTER (WHERE d.state = 'gone') AS gone,"
-    "          count(*) FILTER (WHERE d.state = 'cancelled') AS cancelled"
-    "   FROM webpush_delivery d"
-    "   WHERE d.fk_push_notification = n.id_push_notification) c"
+    " CROSS JOIN LATERAL"
+    "   webpush_notification_counts(n.id_push_notification) c"
     " WHERE n.uuid = $1"
 };
 
@@ -1111,15 +1104,16 @@ const Statement  fanout = {
 };
 
 const Statement  claim = {
-    "webpush_claim",
-    "SELECT id, notification, subscription, attempts, ttl, urgency, topic,"
-    "       created_ms, subscription_payload, payload"
-    " FROM webpush_claim($1, $2)"
+    "webpush_claim_work",
+    "SELECT id, batch, claim, notification, subscription, attempts, ttl,"
+    "       urgency, topic, created_ms, subscription_payload, payload"
+    " FROM webpush_claim_work($1, $2)"
 };
 
 const Statement  complete = {
-    "webpush_complete",
-    "SELECT webpush_complete($1, $2, $3, $4, $5, $6, $7)"
+    "webpush_complete_work",
+    "SELECT webpush_complete_work($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    "                             $11)"
 };
 
 /* answered from the partial indexes: fanout, due and leased */
@@ -1130,6 +1124,10 @@ const Statement  pending = {
     "       EXISTS (SELECT 1 FROM webpush_delivery"
     "               WHERE state = 'ready' AND next_attempt_at <= now())"
     "       OR EXISTS (SELECT 1 FROM webpush_delivery"
+    "                  WHERE state = 'sending' AND lease_until < now())"
+    "       OR EXISTS (SELECT 1 FROM webpush_batch"
+    "                  WHERE state = 'ready' AND next_attempt_at <= now())"
+    "       OR EXISTS (SELECT 1 FROM webpush_batch"
     "                  WHERE state = 'sending' AND lease_until < now())"
 };
 

@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 5;
+constexpr int  schema_version = 9;
 
 /*
  * One script, run by the first connection of every worker: takes an
@@ -28,6 +28,9 @@ constexpr int  schema_version = 5;
  * that Spryker already created are used as they are.
  */
 const std::string &schema_sql();
+
+/* its part of version 9: deliveries as ranges (sql_ranges.cpp) */
+const std::string &schema_ranges_sql();
 
 
 namespace sql {
@@ -78,25 +81,28 @@ extern const Statement  notification_cancel;
  */
 extern const Statement  notification_get;
 
-/* $1 chunk -> deliveries created, -1 when no fan-out waits */
+/* $1 chunk -> deliveries targeted, -1 when no fan-out waits */
 extern const Statement  fanout;
 
 /*
- * $1 limit, $2 lease seconds -> id, notification, subscription, attempts,
+ * $1 limit, $2 lease seconds -> id (a row's, else NULL), batch and claim
+ * (a range's, else NULL and 0), notification, subscription, attempts,
  * ttl, urgency, topic, created_ms, subscription_payload, payload (the
  * subscription's locale's localized payload, else the notification's)
  */
 extern const Statement  claim;
 
 /*
- * $1 ids, $2 outcomes, $3 statuses, $4 errors, $5 delays, $6 unreachable
- * (arrays), $7 unreachable failures in a row that expire a subscription
+ * $1 ids, $2 batches (NULL where an id is given), $3 claims,
+ * $4 notifications, $5 subscriptions, $6 outcomes, $7 statuses, $8 errors,
+ * $9 delays, $10 unreachable (arrays), $11 unreachable failures in a row
+ * that expire a subscription
  */
 extern const Statement  complete;
 
 /*
  * The idle sender's poll, one round trip: -> a fan-out waits, deliveries
- * are due (ready and due, or a lapsed lease)
+ * are due (rows or ranges: ready and due, or a lapsed lease)
  */
 extern const Statement  pending;
 

@@ -41,7 +41,8 @@ const unsigned char* get(const unsigned char* p, std::size_t n,
 
 bool Delivery::operator==(const Delivery& o) const
 {
-    return delivery_id == o.delivery_id
+    return delivery_id == o.delivery_id && batch_id == o.batch_id
+           && claim == o.claim
            && notification_id == o.notification_id
            && subscription_id == o.subscription_id
            && attempts == o.attempts && ttl == o.ttl
@@ -100,6 +101,8 @@ std::size_t encode(const Delivery& d, void* buf, std::size_t cap) noexcept
 
     ItemHeader h{};
     h.delivery_id = d.delivery_id;
+    h.batch_id = d.batch_id;
+    h.claim = d.claim;
     h.notification_id = d.notification_id;
     h.subscription_id = d.subscription_id;
     h.deadline_ms = d.deadline_ms;
@@ -138,7 +141,7 @@ bool read_header(const void* buf, std::size_t len, ItemHeader& h) noexcept
            && h.p256dh_len <= max_p256dh && h.auth_len <= max_auth
            && h.payload_len <= max_payload && h.topic_len <= max_topic
            && known_encoding(h.encoding) && known_urgency(h.urgency)
-           && h.reserved == 0 && h.reserved2 == 0
+           && h.reserved == 0
            && sizeof(ItemHeader) + strings_size(h) == len;
 }
 
@@ -150,6 +153,8 @@ bool decode(const void* buf, std::size_t len, Delivery& out)
     }
 
     out.delivery_id = h.delivery_id;
+    out.batch_id = h.batch_id;
+    out.claim = h.claim;
     out.notification_id = h.notification_id;
     out.subscription_id = h.subscription_id;
     out.deadline_ms = h.deadline_ms;

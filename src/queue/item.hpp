@@ -51,7 +51,9 @@ constexpr std::size_t max_topic = 32;     // RFC 8030 §5.4
 
 // The process-side value of one delivery.
 struct Delivery {
-    std::uint64_t delivery_id = 0;
+    std::uint64_t delivery_id = 0;     // its webpush_delivery row, 0: none
+    std::uint64_t batch_id = 0;        // or its range (webpush_batch)
+    std::uint32_t claim = 0;           // and that range's claim
     std::int64_t notification_id = 0;
     std::int64_t subscription_id = 0;
     std::uint32_t attempts = 0;        // made so far
@@ -75,6 +77,7 @@ struct Delivery {
 // that the same bytes mean the same thing in every worker.
 struct ItemHeader {
     std::uint64_t delivery_id;
+    std::uint64_t batch_id;
     std::int64_t notification_id;
     std::int64_t subscription_id;
     std::int64_t deadline_ms;
@@ -89,12 +92,12 @@ struct ItemHeader {
     std::uint8_t encoding;
     std::uint8_t urgency;
     std::uint8_t reserved;             // 0
-    std::uint32_t reserved2;           // 0
+    std::uint32_t claim;
 };
 
 static_assert(std::is_standard_layout_v<ItemHeader>);
 static_assert(std::is_trivially_copyable_v<ItemHeader>);
-static_assert(sizeof(ItemHeader) == 64);
+static_assert(sizeof(ItemHeader) == 72);
 
 // The largest encoded item: what a pop buffer must always be able to hold.
 constexpr std::size_t max_encoded_size = sizeof(ItemHeader) + max_endpoint

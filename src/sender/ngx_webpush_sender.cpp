@@ -136,6 +136,25 @@ number_array(const std::vector<T> &values)
 }
 
 
+/* ids of rows or ranges: 0 (none) is NULL */
+std::string
+id_array(const std::vector<uint64_t> &values)
+{
+    std::string out = "{";
+
+    for (size_t i = 0; i < values.size(); i++) {
+        if (i != 0) {
+            out += ',';
+        }
+
+        out += values[i] == 0 ? std::string("NULL")
+                              : std::to_string(values[i]);
+    }
+
+    return out + "}";
+}
+
+
 queue::Urgency
 urgency_of(std::string_view s)
 {
@@ -174,6 +193,20 @@ urgency_header(queue::Urgency u)
     default:
         return nullptr;
     }
+}
+
+
+/* who an outcome is for: a row, or a subscription of a claimed range */
+PendingOutcome
+pending_outcome(const queue::Delivery &d)
+{
+    PendingOutcome o;
+    o.id = d.delivery_id;
+    o.batch = d.batch_id;
+    o.claim = d.claim;
+    o.notification = d.notification_id;
+    o.subscription = d.subscription_id;
+    return o;
 }
 
 
@@ -223,14 +256,14 @@ private:
     void send(queue::Delivery &&d);
     void answered(const queue::Delivery &d, const std::string &origin,
                   PushResponse &&r);
-    void finish(uint64_t id, Outcome outcome, int status,
+    void finish(const queue::Delivery &d, Outcome outcome, int status,
                 std::optional<std::string> error, int64_t delay_ms,
                 bool unreachable = false);
     void log_failure(const queue::Delivery &d, const std::string &origin,
                      unsigned status, const std::string &why,
                      const Decision &decision);
     void written(db::Outcome &&o, WriteBatch &&batch);
-    void release(uint64_t id);
+    void release(const queue::Delivery &d);
     void flush();
     bool exiting() const { return ngx_exiting || ngx_quit || ngx_terminate; }
 
@@ -676,25 +709,28 @@ Sender::Impl::claimed(db::Outcome &&o)
 
         claimed_++;
 
+        /* a row (id) or a subscription of a range (batch, claim) */
         queue::Delivery d;
-        d.delivery_id = std::stoull(text(0));
-        d.notification_id = std::stoll(text(1));
-        d.subscription_id = std::stoll(text(2));
-        d.attempts = static_cast<uint32_t>(std::stoul(text(3)));
-        d.ttl = PQgetisnull(res, i, 4)
+        d.delivery_id = PQgetisnull(res, i, 0) ? 0 : std::stoull(text(0));
+        d.batch_id = PQgetisnull(res, i, 1) ? 0 : std::stoull(text(1));
+        d.claim = static_cast<uint32_t>(std::stoul(text(2)));
+        d.notification_id = std::stoll(text(3));
+        d.subscription_id = std::stoll(text(4));
+        d.attempts = static_cast<uint32_t>(std::stoul(text(5)));
+        d.ttl = PQgetisnull(res, i, 6)
                 ? static_cast<int32_t>(mcf_->message_ttl)
-                : static_cast<int32_t>(std::stol(text(4)));
-        d.urgency = urgency_of(text(5));
-        d.topic = text(6);
-        d.deadline_ms = std::stoll(text(7)) + d.ttl * 1000LL;
+                : static_cast<int32_t>(std::stol(text(6)));
+        d.urgency = urgency_of(text(7));
+        d.topic = text(8);
+        d.deadline_ms = std::stoll(text(9)) + d.ttl * 1000LL;
         d.lease_until_ms = lease_until;
-        d.payload = text(9);
+        d.payload = text(11);
 
         std::string reason;
-        auto sub = parse_stored_subscription(text(8), reason);
+        auto sub = parse_stored_subscription(text(10), reason);
 
         if (!sub) {
-            finish(d.delivery_id, Outcome::failed, 0, reason, 0);
+            finish(d, Outcome::failed, 0, reason, 0);
             continue;
         }
 
@@ -713,11 +749,11 @@ Sender::Impl::claimed(db::Outcome &&o)
 
         case queue::Push::full:
             /* the estimate was off: hand it back unsent, due at once */
-            release(d.delivery_id);
+            release(d);
             break;
 
         case queue::Push::rejected:
-            finish(d.delivery_id, Outcome::failed, 0,
+            finish(d, Outcome::failed, 0,
                    std::string("cannot be queued: ") + why, 0);
             break;
         }
@@ -774,7 +810,7 @@ Sender::Impl::send(queue::Delivery &&d)
 
     auto give_up = [this, &d](Outcome outcome, std::string why) {
         queue_->in_flight(-1);
-        finish(d.delivery_id, outcome, 0, sanitize_text(why), 0);
+        finish(d, outcome, 0, sanitize_text(why), 0);
     };
 
     /*
@@ -787,7 +823,7 @@ Sender::Impl::send(queue::Delivery &&d)
         && static_cast<ngx_msec_int_t>(c->second - ngx_current_msec) > 0)
     {
         queue_->in_flight(-1);
-        release(d.delivery_id);
+        release(d);
         return;
     }
 
@@ -963,7 +999,7 @@ Sender::Impl::answered(const queue::Delivery &d, const std::string &origin,
         break;
     }
 
-    finish(d.delivery_id, decision.outcome, static_cast<int>(r.status),
+    finish(d, decision.outcome, static_cast<int>(r.status),
            std::move(error), decision.delay_ms, unreachable);
 
     if (closing_) {
@@ -992,8 +1028,9 @@ Sender::Impl::log_failure(const queue::Delivery &d, const std::string &origin,
 
     if (status != 401 && status != 403) {
         ngx_log_error(level, log_, 0,
-                      "webpush: delivery %uL to %s: %s, %s",
-                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                      "webpush: delivery %s to %s: %s, %s",
+                      pending_outcome(d).label().c_str(),
+                      d.endpoint.substr(0, 80).c_str(),
                       why.c_str(), decision.reason);
         return;
     }
@@ -1002,23 +1039,24 @@ Sender::Impl::log_failure(const queue::Delivery &d, const std::string &origin,
 
     if (!verdict.log) {
         ngx_log_error(NGX_LOG_DEBUG, log_, 0,
-                      "webpush: delivery %uL to %s: %s, %s",
-                      d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                      "webpush: delivery %s to %s: %s, %s",
+                      pending_outcome(d).label().c_str(),
+                      d.endpoint.substr(0, 80).c_str(),
                       why.c_str(), decision.reason);
         return;
     }
 
     ngx_log_error(NGX_LOG_NOTICE, log_, 0,
-                  "webpush: delivery %uL to %s: %s, %s; %uL more refusals "
+                  "webpush: delivery %s to %s: %s, %s; %uL more refusals "
                   "from %s in the last minute (logged once a minute)",
-                  d.delivery_id, d.endpoint.substr(0, 80).c_str(),
+                  pending_outcome(d).label().c_str(), d.endpoint.substr(0, 80).c_str(),
                   why.c_str(), decision.reason, verdict.suppressed,
                   origin.c_str());
 }
 
 
 void
-Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
+Sender::Impl::finish(const queue::Delivery &d, Outcome outcome, int status,
     std::optional<std::string> error, int64_t delay_ms, bool unreachable)
 {
     switch (outcome) {
@@ -1043,8 +1081,7 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
     /* pending outcomes keep a gracefully exiting worker alive (on_tick) */
     tick_.set_cancelable(false);
 
-    PendingOutcome o;
-    o.id = id;
+    PendingOutcome o = pending_outcome(d);
     o.outcome = outcome_name(outcome);
     o.status = status;
     o.error = std::move(error);
@@ -1057,7 +1094,7 @@ Sender::Impl::finish(uint64_t id, Outcome outcome, int status,
 
 /* a claimed delivery that was not sent goes back without using an attempt */
 void
-Sender::Impl::release(uint64_t id)
+Sender::Impl::release(const queue::Delivery &d)
 {
     if (results_.empty()) {
         oldest_result_ = ngx_current_msec;
@@ -1065,8 +1102,7 @@ Sender::Impl::release(uint64_t id)
 
     tick_.set_cancelable(false);
 
-    PendingOutcome o;
-    o.id = id;
+    PendingOutcome o = pending_outcome(d);
     o.outcome = "release";
     results_.add(std::move(o));
 }
@@ -1096,6 +1132,10 @@ Sender::Impl::flush()
     }
 
     std::vector<uint64_t> ids;
+    std::vector<uint64_t> batches;
+    std::vector<uint32_t> claims;
+    std::vector<int64_t> notifications;
+    std::vector<int64_t> subscriptions;
     std::vector<std::optional<std::string>> outcomes;
     std::vector<int> statuses;
     std::vector<std::optional<std::string>> errors;
@@ -1104,6 +1144,10 @@ Sender::Impl::flush()
 
     for (auto &r : batch.items) {
         ids.push_back(r.id);
+        batches.push_back(r.batch);
+        claims.push_back(r.claim);
+        notifications.push_back(r.notification);
+        subscriptions.push_back(r.subscription);
         outcomes.emplace_back(r.outcome);
         statuses.push_back(r.status);
         errors.push_back(r.error);
@@ -1112,7 +1156,9 @@ Sender::Impl::flush()
     }
 
     db::Params params;
-    params.add(number_array(ids)).add(text_array(outcomes))
+    params.add(id_array(ids)).add(id_array(batches))
+          .add(number_array(claims)).add(number_array(notifications))
+          .add(number_array(subscriptions)).add(text_array(outcomes))
           .add(number_array(statuses)).add(text_array(errors))
           .add(number_array(delays)).add(text_array(unreachable))
           .add(static_cast<long long>(policy_.max_attempts));
@@ -1133,7 +1179,7 @@ Sender::Impl::written(db::Outcome &&o, WriteBatch &&batch)
     if (!o.ok()) {
         std::string why = first_line(o.error);
         size_t n = batch.items.size();
-        uint64_t first = n ? batch.items.front().id : 0;
+        std::string first = n ? batch.items.front().label() : "";
         bool split = batch.split;
         bool data = WriteBack::data_error(o.sqlstate);
         ngx_uint_t level;
@@ -1159,15 +1205,16 @@ Sender::Impl::written(db::Outcome &&o, WriteBatch &&batch)
 
         case Refusal::stripped:
             ngx_log_error(NGX_LOG_WARN, log_, 0,
-                          "webpush: delivery %uL: its outcome was refused "
-                          "(%s), written without its error text", first,
+                          "webpush: delivery %s: its outcome was refused "
+                          "(%s), written without its error text", first.c_str(),
                           why.c_str());
             break;
 
         case Refusal::dropped:
             ngx_log_error(NGX_LOG_ERR, log_, 0,
-                          "webpush: delivery %uL: its outcome was refused "
-                          "(%s), left to its lease", first, why.c_str());
+                          "webpush: delivery %s: its outcome was refused "
+                          "(%s), left to its lease", first.c_str(),
+                          why.c_str());
             break;
         }
 

@@ -5,6 +5,17 @@
 
 namespace webpush::sender {
 
+std::string
+PendingOutcome::label() const
+{
+    if (id != 0) {
+        return std::to_string(id);
+    }
+
+    return std::to_string(notification) + "/" + std::to_string(subscription);
+}
+
+
 std::size_t WriteBack::size() const
 {
     std::size_t n = fresh_.size();

@@ -25,13 +25,25 @@
 
 namespace webpush::sender {
 
+/*
+ * The outcome of one delivery: of a webpush_delivery row (id), or of a
+ * subscription of a claimed range (batch and claim, notification and
+ * subscription name it; id 0).
+ */
 struct PendingOutcome {
     std::uint64_t               id = 0;
+    std::uint64_t               batch = 0;
+    std::uint32_t               claim = 0;
+    std::int64_t                notification = 0;
+    std::int64_t                subscription = 0;
     const char                 *outcome = "failed";  /* static string */
     int                         status = 0;
     std::optional<std::string>  error;
     std::int64_t                delay_ms = 0;
     bool                        unreachable = false; /* NXDOMAIN, refused */
+
+    /* for logs: "12" (a row) or "3/456" (notification/subscription) */
+    std::string label() const;
 };
 
 struct WriteBatch {

@@ -18,6 +18,8 @@ Delivery sample()
 {
     Delivery d;
     d.delivery_id = 0xfedcba9876543210ull;
+    d.batch_id = 0x0123456789abcdefull;
+    d.claim = 7;
     d.notification_id = -42;
     d.subscription_id = std::numeric_limits<std::int64_t>::max();
     d.attempts = 7;
@@ -58,15 +60,16 @@ Delivery at_limits()
 
 TEST(QueueItem, HeaderLayoutIsFixed)
 {
-    EXPECT_EQ(sizeof(ItemHeader), 64u);
+    EXPECT_EQ(sizeof(ItemHeader), 72u);
     EXPECT_EQ(offsetof(ItemHeader, delivery_id), 0u);
-    EXPECT_EQ(offsetof(ItemHeader, deadline_ms), 24u);
-    EXPECT_EQ(offsetof(ItemHeader, lease_until_ms), 32u);
-    EXPECT_EQ(offsetof(ItemHeader, attempts), 40u);
-    EXPECT_EQ(offsetof(ItemHeader, endpoint_len), 48u);
-    EXPECT_EQ(offsetof(ItemHeader, topic_len), 56u);
-    EXPECT_EQ(offsetof(ItemHeader, reserved2), 60u);
-    EXPECT_EQ(max_encoded_size, 64u + 2048 + 256 + 128 + 4096 + 32);
+    EXPECT_EQ(offsetof(ItemHeader, batch_id), 8u);
+    EXPECT_EQ(offsetof(ItemHeader, deadline_ms), 32u);
+    EXPECT_EQ(offsetof(ItemHeader, lease_until_ms), 40u);
+    EXPECT_EQ(offsetof(ItemHeader, attempts), 48u);
+    EXPECT_EQ(offsetof(ItemHeader, endpoint_len), 56u);
+    EXPECT_EQ(offsetof(ItemHeader, topic_len), 64u);
+    EXPECT_EQ(offsetof(ItemHeader, claim), 68u);
+    EXPECT_EQ(max_encoded_size, 72u + 2048 + 256 + 128 + 4096 + 32);
 }
 
 TEST(QueueItem, RoundTripsEveryField)
@@ -262,7 +265,6 @@ TEST(QueueItem, DecodeChecksBounds)
     EXPECT_FALSE(patched([](ItemHeader& h) { h.encoding = 2; }));
     EXPECT_FALSE(patched([](ItemHeader& h) { h.urgency = 5; }));
     EXPECT_FALSE(patched([](ItemHeader& h) { h.reserved = 1; }));
-    EXPECT_FALSE(patched([](ItemHeader& h) { h.reserved2 = 1; }));
     EXPECT_FALSE(patched([](ItemHeader& h) { h.endpoint_len = 0; }));
     // lengths moved between fields: same total, still consistent
     EXPECT_TRUE(patched([](ItemHeader& h) {

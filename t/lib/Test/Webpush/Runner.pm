@@ -50,7 +50,7 @@ package Test::Webpush::Runner;
 # $TEST_NGINX_PORT, $TEST_PORT_A...F (free ports for peers; a peer started
 # in the background writes its pid to $TEST_NGINX_SERVROOT/pids/NAME.pid
 # and is stopped at the end), $TEST_NGINX_SERVROOT, $TEST_PG_CONNINFO, $TEST_PG_DIR,
-# $TEST_VAPID_KEY,
+# $TEST_VAPID_KEY, $TEST_SCHEMA_VERSION (this build's, from src/db/sql.hpp),
 # $TEST_VAPID_PUBLIC_KEY and $TEST_TOP are expanded in configs, requests,
 # SQL, shell commands and expected JSON.
 #
@@ -178,6 +178,16 @@ sub vapid_public_key {
     return $b64;
 }
 
+# the schema version this build creates (src/db/sql.hpp), for tests that
+# check a database was brought up to it
+sub schema_version {
+    open my $fh, '<', "$top/src/db/sql.hpp" or die "src/db/sql.hpp: $!";
+    while (<$fh>) {
+        return $1 if /constexpr int\s+schema_version\s*=\s*(\d+);/;
+    }
+    die "src/db/sql.hpp names no schema_version";
+}
+
 sub expand {
     my ($text) = @_;
     return '' unless defined $text;
@@ -197,6 +207,7 @@ sub expand {
         TEST_VAPID_KEY      => "$servroot/conf/vapid.pem",
         TEST_VAPID_PUBLIC_KEY => vapid_public_key(),
         TEST_TOP            => $top,
+        TEST_SCHEMA_VERSION => schema_version(),
         TEST_PG_DIR         => $ENV{TEST_PG_DIR} // '',
     );
     $text =~ s/\$(TEST_\w+)/exists $builtin{$1} ? $builtin{$1} : "\$$1"/ge;
