@@ -131,10 +131,13 @@
         // time axis: ticks at whole multiples of the step, clock labels
         var xs = xStep(t1 - t0);
         for (var t = Math.ceil(t0 / xs) * xs; t <= t1; t += xs) {
+            // a label at either end stays inside the picture
+            var anchor = x(t) > W - 30 ? 'end'
+                         : x(t) < M.left + 25 ? 'start' : 'middle';
             grid.appendChild(el('line', {x1: r1(x(t)), x2: r1(x(t)),
                                          y1: M.top + ph, y2: M.top + ph + 5}));
             grid.appendChild(el('text', {x: r1(x(t)), y: H - M.bottom + 20,
-                                         'text-anchor': 'middle',
+                                         'text-anchor': anchor,
                                          'class': 'chart-x-label'},
                                 clock(t)));
         }

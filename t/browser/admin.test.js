@@ -7,7 +7,9 @@
 // push-service table against the mock's origin; a double click, the same
 // form sent again, a second notification cancelled through the page; API
 // errors next to the form; no console error from the page's scripts.
-// Screenshots: build/screenshots/admin-{scheduled,progress,done,status}.png.
+// Screenshots: build/screenshots/admin-{scheduled,progress,done,status}.png
+// (the delivery and push-service sections), admin-page.png (the whole
+// page, form filled in, while scheduled).
 //
 // Run by t/050-browser.t, which allows ADMIN_PUSH_PORT in
 // webpush_push_hosts and serves webpush_status at /api/webpush-status.
@@ -275,7 +277,8 @@ run(async (t) => {
                '... and when it starts');
         t.is((await mockLog()).length, 0,
              'nothing reached the push service before sendAt');
-        await shot('scheduled');
+        await shot('scheduled', 'section:has(#watch-heading)');
+        await shot('page');
 
         // ratePerMinute: the other branch may not have it yet
         r = await call('GET', API + '/push-notifications/' + id);
@@ -485,6 +488,8 @@ run(async (t) => {
         // the one error the test provoked is the browser's report of the
         // 400 answer; the page's scripts logged nothing
         const provoked = /^Failed to load resource: the server responded with a status of 400 .*\/api\/push-notifications\)$/;
+        t.note('console errors of the provoked 400: '
+               + consoleErrors.filter((m) => provoked.test(m)).length);
         t.same(consoleErrors.filter((m) => !provoked.test(m)), [],
                'no console error from the page');
     } finally {
