@@ -105,7 +105,8 @@
             if (!sums.size) {
                 var empty = cell('td', !workers.size
                     ? (error ? 'No answer.' : 'Loading…')
-                    : sending ? 'No push request sent yet.'
+                    : sending ? 'No push request from the workers heard'
+                                + ' from so far.'
                     : 'This node does not send (no sender figures).');
                 empty.colSpan = OUTCOMES.length + 2;
                 tbody.appendChild(row([empty]));

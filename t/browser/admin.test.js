@@ -245,7 +245,7 @@ run(async (t) => {
         await page.click('[aria-label="Remove locale payload 2"]');
         t.is(await page.$$eval('#locales .locale-row', (x) => x.length), 1,
              'a locale row is added and removed');
-        const sendAtLocal = await localTime(page, 12000);
+        const sendAtLocal = await localTime(page, 15000);
         await page.fill('#send-at', sendAtLocal);
         t.is(await text('#send-submit'), 'Schedule',
              'with a time set, the button says Schedule');
@@ -277,6 +277,10 @@ run(async (t) => {
                '... and when it starts');
         t.is((await mockLog()).length, 0,
              'nothing reached the push service before sendAt');
+        // a second sample draws the first stretch of the lines
+        await waitFor(() => page.$eval('#chart',
+                                       (c) => Number(c.dataset.samples) >= 2),
+                      {timeoutMs: 30000, what: 'a second sample'});
         await shot('scheduled', 'section:has(#watch-heading)');
         await shot('page');
 
@@ -348,6 +352,13 @@ run(async (t) => {
                 .map((x) => x.textContent),
             yLabels: [...svg.querySelectorAll('.chart-y-label')]
                 .map((x) => x.textContent),
+            // where the count axis puts each label, and each line's end
+            yAt: [...svg.querySelectorAll('.chart-y-label')]
+                .map((x) => [Number(x.textContent),
+                             Number(x.getAttribute('y')) - 4]),
+            dots: [...svg.querySelectorAll('.chart-last')]
+                .map((c) => [Number(c.dataset.value),
+                             Number(c.getAttribute('cy'))]),
             marks: svg.querySelectorAll('.chart-mark').length,
             samples: Number(svg.dataset.samples),
         }));
@@ -372,6 +383,13 @@ run(async (t) => {
              'the count axis goes from 0 to at least 8: '
              + chart.yLabels.join(' '));
         t.is(chart.marks, 1, 'a line marks sendAt');
+        // the height of each line's end against the axis' labels
+        const [v0, y0] = chart.yAt[0];
+        const [v1, y1] = chart.yAt[chart.yAt.length - 1];
+        const off = chart.dots.filter(([v, cy]) => Math.abs(
+            y0 + (y1 - y0) * (v - v0) / (v1 - v0) - cy) > 1);
+        t.same(off, [], 'each line ends at the height of its figure on the'
+               + ' count axis');
         await shot('done', 'section:has(#watch-heading)');
 
         // what the push service got: each locale's payload or the default
@@ -484,6 +502,16 @@ run(async (t) => {
         t.same([await page.$$eval('#watched tr[data-uuid]', (x) => x.length),
                 await text('#notification-uuid'), (await legend()).sent],
                [2, id, '6'], 'a reload keeps the notifications and figures');
+        await page.evaluate(() => localStorage.clear());
+        await page.reload();
+        await page.fill('#watch-uuid', id);
+        await page.click('#watch-form button');
+        await waitFor(async () => await page.$('#notification:not([hidden])')
+                      && await state() === 'done',
+                      {timeoutMs: 30000, what: 'the watched notification'});
+        t.same([await page.$$eval('#watched tr[data-uuid]', (x) => x.length),
+                (await legend()).sent], [1, '6'],
+               'a notification given by uuid is watched too');
 
         // the one error the test provoked is the browser's report of the
         // 400 answer; the page's scripts logged nothing
