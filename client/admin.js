@@ -211,7 +211,8 @@
                    + ' notification it created for this key before;'
                    + ' nothing is sent twice. Change the form to send'
                    + ' another one.' : '.');
-            watch(id, doc.data.attributes);
+            watch(id, doc.data.attributes).askedRate =
+                built.attributes.ratePerMinute;
             select(id);
             refresh(watched.get(id));
         } catch (err) {
@@ -481,8 +482,14 @@
         $('n-state').className = 'state state-' + state;
         $('n-audience').textContent = audience(a);
         renderSendAt(item);
+        // a server without ratePerMinute ignores it: say so, the
+        // notification is not paced
         $('n-rate').textContent = num(a.ratePerMinute)
-            ? a.ratePerMinute + ' per minute' : '—';
+            ? a.ratePerMinute + ' per minute'
+            : '—' + (num(item.askedRate) && a.delivery
+                     ? ' (' + item.askedRate + ' asked for; this server does'
+                       + ' not report ratePerMinute, so it may not pace)'
+                     : '');
         $('n-updated').textContent = last
             ? WebPushAdminChart.clock(last.t)
               + (polling(item) ? ' (every second until done)' : '')
@@ -603,7 +610,8 @@
                 selected: selected,
                 watched: Array.from(watched.values()).map(function (w) {
                     return {uuid: w.uuid, attrs: w.attrs, samples: w.samples,
-                            created: w.created, gone: !!w.gone};
+                            created: w.created, gone: !!w.gone,
+                            askedRate: w.askedRate};
                 }),
             }));
         } catch (e) {
@@ -629,6 +637,7 @@
             item.samples = w.samples;
             item.created = w.created || Date.now();
             item.gone = !!w.gone;
+            item.askedRate = w.askedRate;
         });
         if (saved.selected && watched.has(saved.selected)) {
             select(saved.selected);
