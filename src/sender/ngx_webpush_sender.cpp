@@ -451,7 +451,11 @@ Sender::Impl::tick()
             hinted_ = false;
             more_ = false;
             retry_pending_ = false;
-            pace_pending_ = false;
+
+            /* a step before the slot finds nothing to release: kept */
+            if (pace_due) {
+                pace_pending_ = false;
+            }
             last_poll_ = ngx_current_msec;
             backlog_ = true;
 
