@@ -701,8 +701,16 @@ BEGIN
         v_pace_at := v_tat + v_released * v_slot;
         v_pace_from := v_pace_cursor;
         v_pace_cursor := coalesce(v_last, v_pace_cursor);
-        -- fewer than allowed and every delivery exists: all released
-        v_done := v_all AND v_released < v_allowed;
+    END IF;
+
+    -- every delivery exists and none is parked any more: all released
+    IF v_rate IS NOT NULL AND v_all THEN
+        v_done := NOT EXISTS (
+            SELECT 1 FROM webpush_delivery d
+            WHERE d.fk_push_notification = v_id
+              AND d.fk_push_notification_subscription > v_pace_cursor
+              AND d.state = 'ready'
+              AND d.next_attempt_at = timestamptz 'infinity');
     END IF;
 
     UPDATE webpush_notification
