@@ -456,6 +456,7 @@ Sender::Impl::tick()
             if (pace_due) {
                 pace_pending_ = false;
             }
+
             last_poll_ = ngx_current_msec;
             backlog_ = true;
 
