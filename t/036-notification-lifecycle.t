@@ -80,7 +80,7 @@ SELECT count(*) FROM webpush_idempotency WHERE fk_push_notification IS NOT NULL;
 SELECT max(version) FROM webpush_schema_version
 --- sql_result
 1
-6
+7
 
 === TEST 2: the same key and request again (written otherwise): 201 with the same notification, nothing stored twice
 --- init_sql

@@ -74,7 +74,7 @@ SELECT localized_payloads ->> 'de_DE' FROM webpush_notification;
 SELECT string_agg(k, ',' ORDER BY k) FROM webpush_notification,
     jsonb_object_keys(localized_by_locale) k;
 --- sql_result
-6
+7
 {"title":"Bestellung versandt","body":"Grüße","n":[1,2]}
 46,66
 
