@@ -8,6 +8,9 @@
 #
 # Needs /usr/bin/chromium (skipped without it), node and t/node's npm
 # packages; click.test.js also needs Xvfb and xdotool (skipped without).
+# admin.test.js drives the admin page against t/node/mock-push.js on its
+# own port (ADMIN_PUSH_PORT, allowed in webpush_push_hosts) and reads
+# webpush_status at /api/webpush-status as conf/nginx.conf serves it.
 # Screenshots go to build/screenshots/. Run alone with
 #   t/bin/with-postgres prove -v t/050-browser.t
 #
@@ -41,6 +44,10 @@ system('cp', '-R', "$top/client", "$servroot/client") == 0
     && system('chmod', '-R', 'go+rX', "$servroot/client") == 0
     or die "cannot copy client/ into $servroot";
 my $wpt_port = Test::Webpush::Runner::free_port();
+my $admin_push_port;
+do { $admin_push_port = Test::Webpush::Runner::free_port() }
+    while $admin_push_port == $wpt_port
+          || $admin_push_port == Test::Webpush::Runner::port();
 
 {
     package Browser::Block;
@@ -58,7 +65,10 @@ my $http = join "\n",
 
 my $server = join "\n",
     'location / { root $TEST_NGINX_SERVROOT/client; }',
-    'location = /webpush/vapid-public-key { webpush_vapid_public_key; }', '';
+    'location = /webpush/vapid-public-key { webpush_vapid_public_key; }',
+    # as in conf/nginx.conf (there behind auth_basic)
+    'location = /api/webpush-status { keepalive_timeout 0; webpush_status; }',
+    '';
 
 # the JSON:API endpoints, each where the module knows its directive
 my %api = (
@@ -70,7 +80,8 @@ my @missing;
 if ($ENV{TEST_PG_DIR}) {
     my $pg = join "\n",
         'webpush_postgres "$TEST_PG_CONNINFO";',
-        "webpush_push_hosts default http://127.0.0.1:$wpt_port;", '';
+        "webpush_push_hosts default http://127.0.0.1:$wpt_port"
+        . " http://127.0.0.1:$admin_push_port;", '';
     my @known = grep { knows($_, $pg) } sort keys %api;
     @missing = grep { my $d = $_; !grep { $_ eq $d } @known } sort keys %api;
     if (@known) {
@@ -106,13 +117,18 @@ my %env = (
     CHROMIUM         => $chromium,
     SCREENSHOT_DIR   => "$top/build/screenshots",
     WPT_PORT         => $wpt_port,
+    ADMIN_PUSH_PORT  => $admin_push_port,
     WEBPUSH_API_NOTE => @missing ? 'not configured here: '
                                    . join(', ', @missing) : '',
     $ENV{TEST_PG_DIR}
         ? (TEST_PG_CONNINFO => Test::Webpush::Runner::pg_conninfo()) : (),
 );
 
-for my $script (qw(sw kit click subscribe)) {
+# TEST_BROWSER_SCRIPTS="admin subscribe" runs only those
+my @scripts = $ENV{TEST_BROWSER_SCRIPTS}
+              ? split(/[\s,]+/, $ENV{TEST_BROWSER_SCRIPTS})
+              : qw(sw kit click subscribe admin);
+for my $script (@scripts) {
     run_node("$top/t/browser/$script.test.js");
 }
 

@@ -59,9 +59,16 @@ std::string canonical_notification(const NotificationRequest& n)
     json_array_append_new(a.get(), opt_integer(n.send_at));
 
     std::size_t size = 8;
-    if (!n.localized_payloads.empty()) {
-        json_array_append_new(a.get(), json_incref(n.localized.get()));
+    if (!n.localized_payloads.empty() || n.rate_per_minute) {
+        json_array_append_new(a.get(),
+                              n.localized_payloads.empty()
+                                  ? json_null()
+                                  : json_incref(n.localized.get()));
         size = 9;
+    }
+    if (n.rate_per_minute) {
+        json_array_append_new(a.get(), opt_integer(n.rate_per_minute));
+        size = 10;
     }
 
     if (json_array_size(a.get()) != size) {

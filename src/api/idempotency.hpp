@@ -24,9 +24,11 @@ bool idempotency_key_ok(std::string_view key) noexcept;
 // array of what is stored, in a fixed order, objects with sorted keys:
 //   ["<providerName>","<group.name>",<identifier|null>,{payload},
 //    <ttl|null>,<urgency|null>,<topic|null>,<sendAt µs|null>
-//    [,{localizedPayloads}]]
-// (localizedPayloads only when present, so that the fingerprints of
-// requests without it are those of schema version 5)
+//    [,<{localizedPayloads}|null>[,<ratePerMinute>]]]
+// (localizedPayloads only when present or ratePerMinute is, ratePerMinute
+// only when present, so that the fingerprints of requests without them
+// are those of schema versions 5 and 6: a key stored by a node of an
+// older version still matches during a rolling upgrade)
 // (non-ASCII as \uXXXX, upper-case hex, as jansson writes it), so that
 // the same request written with other whitespace, member order or
 // an equivalent sendAt (another offset) has the same form.  Empty when

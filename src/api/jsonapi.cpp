@@ -279,6 +279,9 @@ std::string write_notification(const NotificationResource& n,
     if (n.send_at) {
         set(a, "sendAt", json_str(util::format_rfc3339(*n.send_at)));
     }
+    if (n.rate_per_minute) {
+        set(a, "ratePerMinute", json_integer(*n.rate_per_minute));
+    }
     if (n.delivery) {
         json_t* d = json_object();
         set(d, "targeted", json_integer(n.delivery->targeted));

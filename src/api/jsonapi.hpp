@@ -109,6 +109,7 @@ struct NotificationResource {
     std::optional<std::int64_t> send_at;  // Unix µs; "sendAt" when set
     // "localizedPayloads" when set: {"<locale>":{payload},...} as text
     std::optional<std::string> localized_json;
+    std::optional<std::int64_t> rate_per_minute;  // "ratePerMinute" when set
     std::optional<DeliveryCounts> delivery;  // GET only
     std::optional<std::string> state;  // GET only: scheduled, sending...
 };

@@ -446,6 +446,7 @@ create_notification(ngx_http_request_t *r, std::string &&body)
 
     reply.topic = n.topic;
     reply.send_at = n.send_at;
+    reply.rate_per_minute = n.rate_per_minute;
 
     std::string localized;
 
@@ -520,6 +521,13 @@ create_notification(ngx_http_request_t *r, std::string &&body)
 
     if (!localized.empty()) {
         params.add(localized);
+
+    } else {
+        params.add_null();
+    }
+
+    if (n.rate_per_minute) {
+        params.add(static_cast<long long>(*n.rate_per_minute));
 
     } else {
         params.add_null();
@@ -619,6 +627,10 @@ get_notification(ngx_http_request_t *r, std::string_view id)
 
         n.state = value(res, 0, 15);
         n.localized_json = nullable(res, 0, 16);
+
+        if (!PQgetisnull(res, 0, 17)) {
+            n.rate_per_minute = std::stoll(value(res, 0, 17));
+        }
 
         return send_document(r, NGX_HTTP_OK,
                              api::write_notification(n, link_base(

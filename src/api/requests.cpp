@@ -469,6 +469,18 @@ NotificationValidation validate_notification(const Document& doc,
             req.send_at = t;
         }
 
+        json_t* rate = json_object_get(attrs, "ratePerMinute");
+        if (!absent(rate)) {
+            if (!json_is_integer(rate) || json_integer_value(rate) < 1
+                || json_integer_value(rate) > kMaxRatePerMinute) {
+                problems.push_back("\"ratePerMinute\" must be an integer "
+                                   "from 1 to "
+                                   + std::to_string(kMaxRatePerMinute));
+            } else {
+                req.rate_per_minute = json_integer_value(rate);
+            }
+        }
+
         if (!problems.empty()) {
             r.errors.push_back(wrong_request_body(join(problems)));
         }

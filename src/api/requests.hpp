@@ -131,6 +131,11 @@ const char* urgency_name(Urgency u) noexcept;
 inline constexpr std::size_t kMaxNotificationPayload = 3052;
 inline constexpr std::int64_t kMaxTtl = 2147483647;
 
+// ratePerMinute: 1 to a million starts a minute (16,667 a second, more
+// than one node sends; a larger value could only mean "unpaced", which
+// is what leaving it out says).
+inline constexpr std::int64_t kMaxRatePerMinute = 1000000;
+
 struct NotificationRules {
     std::vector<std::string> groups;   // webpush_groups; empty = any
     std::vector<std::string> locales;  // webpush_locales; empty = any
@@ -157,6 +162,9 @@ struct NotificationRequest {
     // its entries in bytewise order of the locale names.
     JsonPtr localized;
     std::vector<LocalizedPayload> localized_payloads;
+    // deliveries started per minute at most, all nodes together; absent:
+    // as fast as the senders go
+    std::optional<std::int64_t> rate_per_minute;
 };
 
 struct NotificationValidation {
@@ -178,7 +186,10 @@ struct NotificationValidation {
 // names (non-empty, at most 255 characters, one of rules.locales when that
 // is not empty) and whose values are payloads under the rules of
 // "payload" (an object, at most 3052 bytes compact, the Declarative Web
-// Push check labelled "localizedPayloads.<locale>").
+// Push check labelled "localizedPayloads.<locale>"). ratePerMinute (null:
+// absent) a JSON integer from 1 to kMaxRatePerMinute: 0, negatives,
+// fractions, reals such as 60.0 or 1e3, strings and booleans are refused
+// (5400, the detail naming it).
 NotificationValidation validate_notification(const Document& doc,
                                              const NotificationRules& rules);
 NotificationValidation parse_notification_request(

@@ -385,6 +385,56 @@ ALTER TABLE webpush_notification
 ALTER TABLE webpush_notification
     ADD COLUMN IF NOT EXISTS localized_by_locale jsonb;
 
+-- Schema version 7: ratePerMinute, pacing that every node obeys together
+-- and that survives restarts, so it lives here, on the notification's
+-- row, and is applied by the fan-out step (webpush_fanout_step), which
+-- already runs one notification at a time under that row's lock.
+--
+-- A paced notification's deliveries are all created as usual (targeted is
+-- the whole target set at once; a DELETE cancels every one not yet
+-- started) but parked: next_attempt_at 'infinity', so that neither the
+-- claim nor the senders' poll ever meets them.  Each later step releases
+-- the next ones in subscription order (next_attempt_at := now(), then
+-- any node claims them as usual) as many as their start slots allow: a
+-- slot every 60/rate_per_minute seconds from pace_next_at, the time of
+-- the next one.  Slots missed (all nodes down, a busy database) are not
+-- made up beyond one second's worth: pace_next_at is moved up to at most
+-- that far behind now() before counting, so a pause of any length is
+-- followed by a burst of at most ceil(rate/60) starts, then the rate.
+-- Deliveries released but not started yet (no node claimed them: the
+-- senders are saturated by other work) hold back the next release, so
+-- that they cannot pile up into a burst either; pace_from..pace_cursor is
+-- the subscription id range of the last release.
+--
+-- Why not give each delivery its own start time when it is created
+-- (next_attempt_at = start + k * 60/rate, the claim's due test doing the
+-- pacing)?  It is simpler, but every slot missed during an outage is due
+-- at once afterwards, and moving them means rewriting every remaining
+-- row of the notification.  Why not a token bucket consulted by the
+-- claim?  Unreleased deliveries would be due, in the claim's index and
+-- the poll's answer, to be skipped by every claim of every worker for as
+-- long as the notification takes; and the claim would have to lock
+-- notification rows, against the cancel's lock order.
+--
+-- Retries (429, 5xx...) are not new starts: their next_attempt_at is
+-- their backoff, as for any notification.
+--   rate_per_minute  NULL: not paced
+--   fanout_created   every delivery exists (the fan-out's cursor reached
+--                    its end); for a notification that is not paced the
+--                    same as fanout_done, for a paced one fanout_done
+--                    waits until every delivery was released
+--   pace_next_at     the next start slot; NULL until the first release
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS rate_per_minute integer;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS fanout_created boolean NOT NULL DEFAULT false;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS pace_next_at timestamptz;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS pace_cursor integer NOT NULL DEFAULT 0;
+ALTER TABLE webpush_notification
+    ADD COLUMN IF NOT EXISTS pace_from integer NOT NULL DEFAULT 0;
+
 -- One row per (notification, subscription): the unit of work, claimed
 -- with FOR UPDATE SKIP LOCKED and a lease so that workers and nodes share
 -- it and a dead one's work is claimed again when its lease lapses.
@@ -516,11 +566,18 @@ $fn$;
 -- One step of one notification's fan-out: up to p_chunk deliveries, in
 -- subscription id order from where the last step stopped.  The target set
 -- is frozen at the first step (subscriptions that exist then); expired
--- ones are skipped.  Returns the deliveries created, -1 when no fan-out
--- is waiting.  The row lock (SKIP LOCKED) lets workers and nodes work on
--- different notifications at once.
-CREATE OR REPLACE FUNCTION webpush_fanout(p_chunk integer)
-RETURNS integer
+-- ones are skipped.  The row lock (SKIP LOCKED) lets workers and nodes
+-- work on different notifications at once.  Returns the deliveries
+-- created (-1 when no fan-out is waiting), those of a paced notification
+-- released (schema version 7, see rate_per_minute above), and for a paced
+-- notification with more to release the milliseconds until its next
+-- start slot (NULL otherwise), for the sender to step again then.
+--
+-- A paced notification's creation goes on at the usual pace, steps that
+-- only release wait for the next slot; the latter come first: they are
+-- small and late they would make a burst (bounded, see above) or a gap.
+CREATE OR REPLACE FUNCTION webpush_fanout_step(p_chunk integer)
+RETURNS TABLE (created integer, released integer, pace_ms integer)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     v_id        integer;
@@ -528,67 +585,197 @@ DECLARE
     v_provider  integer;
     v_cursor    integer;
     v_limit     integer;
-    v_count     integer;
+    v_all       boolean;
+    v_rate      integer;
+    v_pace_at   timestamptz;
+    v_pace_cursor  integer;
+    v_pace_from    integer;
+    v_count     integer := 0;
     v_last      integer;
     v_limit_reached  boolean;
+    v_slot      interval;
+    v_slot_s    double precision;
+    v_tat       timestamptz;
+    v_allowed   integer;
+    v_released  integer := 0;
+    v_done      boolean := false;
+    v_wait      integer;
 BEGIN
     SELECT w.fk_push_notification, n.fk_push_notification_group,
-           n.fk_push_notification_provider, w.fanout_cursor, w.fanout_limit
-        INTO v_id, v_group, v_provider, v_cursor, v_limit
+           n.fk_push_notification_provider, w.fanout_cursor, w.fanout_limit,
+           w.fanout_created, w.rate_per_minute, w.pace_next_at,
+           w.pace_cursor, w.pace_from
+        INTO v_id, v_group, v_provider, v_cursor, v_limit, v_all, v_rate,
+             v_pace_at, v_pace_cursor, v_pace_from
         FROM webpush_notification w
         JOIN spy_push_notification n
             ON n.id_push_notification = w.fk_push_notification
         WHERE NOT w.fanout_done
           AND (w.send_at IS NULL OR w.send_at <= now())
-        ORDER BY w.fk_push_notification
+          AND (NOT w.fanout_created OR w.pace_next_at IS NULL
+               OR w.pace_next_at <= now())
+        ORDER BY w.fanout_created DESC, w.fk_push_notification
         LIMIT 1
         FOR UPDATE OF w SKIP LOCKED;
 
     IF v_id IS NULL THEN
-        RETURN -1;
+        RETURN QUERY SELECT -1, 0, NULL::integer;
+        RETURN;
     END IF;
 
-    IF v_limit IS NULL THEN
-        SELECT coalesce(max(id_push_notification_subscription), 0)
-            INTO v_limit FROM spy_push_notification_subscription;
+    IF NOT v_all THEN
+        IF v_limit IS NULL THEN
+            SELECT coalesce(max(id_push_notification_subscription), 0)
+                INTO v_limit FROM spy_push_notification_subscription;
+        END IF;
+
+        IF v_rate IS NULL THEN
+            -- not paced: ranges of up to 500 subscriptions, a row each
+            -- (schema version 9, sql_ranges.cpp), not a row per delivery
+            WITH targets AS (
+                SELECT s.id_push_notification_subscription AS sid
+                FROM spy_push_notification_subscription s
+                WHERE s.fk_push_notification_group = v_group
+                  AND s.fk_push_notification_provider = v_provider
+                  AND s.id_push_notification_subscription > v_cursor
+                  AND s.id_push_notification_subscription <= v_limit
+                  AND s.expired_at > now() AT TIME ZONE 'UTC'
+                ORDER BY s.id_push_notification_subscription
+                LIMIT p_chunk
+            ), numbered AS (
+                SELECT t.sid,
+                       (row_number() OVER (ORDER BY t.sid) - 1) / 500 AS part
+                FROM targets t
+            ), created AS (
+                INSERT INTO webpush_batch
+                    (fk_push_notification, first_subscription,
+                     last_subscription, targeted)
+                SELECT v_id, min(x.sid), max(x.sid), count(*)
+                FROM numbered x GROUP BY x.part
+                RETURNING targeted
+            )
+            SELECT coalesce((SELECT sum(c.targeted) FROM created c), 0),
+                   (SELECT max(t.sid) FROM targets t),
+                   (SELECT count(*) FROM targets t) = p_chunk
+                INTO v_count, v_last, v_limit_reached;
+        ELSE
+            WITH targets AS (
+                SELECT s.id_push_notification_subscription AS sid
+                FROM spy_push_notification_subscription s
+                WHERE s.fk_push_notification_group = v_group
+                  AND s.fk_push_notification_provider = v_provider
+                  AND s.id_push_notification_subscription > v_cursor
+                  AND s.id_push_notification_subscription <= v_limit
+                ORDER BY s.id_push_notification_subscription
+                LIMIT p_chunk
+            ), created AS (
+                INSERT INTO webpush_delivery
+                    (fk_push_notification, fk_push_notification_subscription,
+                     next_attempt_at)
+                -- paced: parked until a step releases them
+                SELECT v_id, t.sid, timestamptz 'infinity'
+                FROM targets t
+                JOIN spy_push_notification_subscription s
+                    ON s.id_push_notification_subscription = t.sid
+                WHERE s.expired_at > now() AT TIME ZONE 'UTC'
+                ON CONFLICT DO NOTHING
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM created),
+                   (SELECT max(sid) FROM targets),
+                   (SELECT count(*) FROM targets) = p_chunk
+                INTO v_count, v_last, v_limit_reached;
+        END IF;
+
+        v_cursor := coalesce(v_last, v_cursor);
+        v_all := NOT v_limit_reached;
     END IF;
 
-    WITH targets AS (
-        SELECT s.id_push_notification_subscription AS sid
-        FROM spy_push_notification_subscription s
-        WHERE s.fk_push_notification_group = v_group
-          AND s.fk_push_notification_provider = v_provider
-          AND s.id_push_notification_subscription > v_cursor
-          AND s.id_push_notification_subscription <= v_limit
-        ORDER BY s.id_push_notification_subscription
-        LIMIT p_chunk
-    ), created AS (
-        INSERT INTO webpush_delivery
-            (fk_push_notification, fk_push_notification_subscription)
-        SELECT v_id, t.sid FROM targets t
-        JOIN spy_push_notification_subscription s
-            ON s.id_push_notification_subscription = t.sid
-        WHERE s.expired_at > now() AT TIME ZONE 'UTC'
-        ON CONFLICT DO NOTHING
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM created), (SELECT max(sid) FROM targets),
-           (SELECT count(*) FROM targets) = p_chunk
-        INTO v_count, v_last, v_limit_reached;
+    -- paced: release what the slots since pace_next_at allow, unless the
+    -- last release is still waiting to be started
+    IF v_rate IS NOT NULL AND (v_pace_at IS NULL OR v_pace_at <= now())
+       AND NOT EXISTS (
+           SELECT 1 FROM webpush_delivery d
+           WHERE d.fk_push_notification = v_id
+             AND d.fk_push_notification_subscription > v_pace_from
+             AND d.fk_push_notification_subscription <= v_pace_cursor
+             AND d.state = 'ready' AND d.attempts = 0)
+    THEN
+        v_slot_s := 60.0 / v_rate;
+        v_slot := make_interval(secs => v_slot_s);
+        -- at most one second's worth of slots missed is made up
+        v_tat := greatest(coalesce(v_pace_at, now()),
+                          now() - (ceil(v_rate / 60.0)::integer - 1)
+                                  * v_slot);
+        v_allowed := least(p_chunk::bigint, floor(
+            extract(epoch FROM now() - v_tat) / v_slot_s + 1e-6)::bigint
+            + 1)::integer;
+
+        WITH picked AS (
+            SELECT d.id, d.fk_push_notification_subscription AS sid
+            FROM webpush_delivery d
+            WHERE d.fk_push_notification = v_id
+              AND d.fk_push_notification_subscription > v_pace_cursor
+              AND d.state = 'ready'
+              AND d.next_attempt_at = timestamptz 'infinity'
+            ORDER BY d.fk_push_notification_subscription
+            LIMIT v_allowed
+        ), moved AS (
+            UPDATE webpush_delivery d
+            SET next_attempt_at = now(), updated_at = now()
+            FROM picked p
+            WHERE d.id = p.id AND d.state = 'ready'
+            RETURNING p.sid
+        )
+        SELECT count(*), max(moved.sid) INTO v_released, v_last FROM moved;
+
+        v_pace_at := v_tat + v_released * v_slot;
+        v_pace_from := v_pace_cursor;
+        v_pace_cursor := coalesce(v_last, v_pace_cursor);
+    END IF;
+
+    -- every delivery exists and none is parked any more: all released
+    IF v_rate IS NOT NULL AND v_all THEN
+        v_done := NOT EXISTS (
+            SELECT 1 FROM webpush_delivery d
+            WHERE d.fk_push_notification = v_id
+              AND d.fk_push_notification_subscription > v_pace_cursor
+              AND d.state = 'ready'
+              AND d.next_attempt_at = timestamptz 'infinity');
+    END IF;
 
     UPDATE webpush_notification
-        SET fanout_cursor = coalesce(v_last, v_cursor),
+        SET fanout_cursor = v_cursor,
             fanout_limit = v_limit,
-            fanout_done = NOT v_limit_reached
+            fanout_created = v_all,
+            fanout_done = v_all AND (v_rate IS NULL OR v_done),
+            pace_next_at = v_pace_at,
+            pace_cursor = v_pace_cursor,
+            pace_from = v_pace_from
         WHERE fk_push_notification = v_id;
 
     -- deliveries are due: every worker of every node may claim them now
-    IF v_count > 0 THEN
+    IF (v_rate IS NULL AND v_count > 0) OR v_released > 0 THEN
         PERFORM pg_notify('webpush', '');
     END IF;
 
-    RETURN v_count;
+    IF v_rate IS NOT NULL AND NOT v_done THEN
+        v_wait := greatest(0, ceil(extract(epoch FROM
+                      coalesce(v_pace_at, now()) - now()) * 1000))::integer;
+    END IF;
+
+    RETURN QUERY SELECT v_count, v_released, v_wait;
 END
+$fn$;
+
+-- The form of versions 2 to 6: one step, the deliveries created (or -1).
+-- Modules of those versions on this database during a rolling upgrade
+-- step paced notifications too (their poll sees them as waiting until
+-- they are done: a step a second that releases what is due).
+CREATE OR REPLACE FUNCTION webpush_fanout(p_chunk integer)
+RETURNS integer
+LANGUAGE sql AS $fn$
+    SELECT s.created FROM webpush_fanout_step(p_chunk) s
 $fn$;
 
 -- Claims up to p_limit due deliveries (ready and due, or sending with a
@@ -837,18 +1024,20 @@ INSERT INTO webpush_schema_version (version) VALUES (5)
     ON CONFLICT (version) DO NOTHING;
 
 -- Schema version 6: localized payloads (issue 15, localizedPayloads).
+-- Schema version 7: ratePerMinute (p_rate).
 
 -- A notification with its options, its start (p_send_at, NULL: now), its
 -- localized payloads (p_localized: {"<locale name>":"<compact payload>"},
--- NULL: none) and, with p_key, idempotently: the key's notification when
--- the key was used within 24 hours with the same p_hash (replayed),
+-- NULL: none), its pace (p_rate deliveries started a minute at most,
+-- NULL: not paced) and, with p_key, idempotently: the key's notification
+-- when the key was used within 24 hours with the same p_hash (replayed),
 -- nothing and conflict when with another.  Each call also removes a few
 -- expired keys: the table stays as small as a day's keys without a job
 -- to clean it.
 CREATE OR REPLACE FUNCTION webpush_notification_create(
     p_provider text, p_group text, p_identifier text, p_payload text,
     p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
-    p_key text, p_hash text, p_localized jsonb)
+    p_key text, p_hash text, p_localized jsonb, p_rate integer)
 RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
                replayed boolean)
 LANGUAGE plpgsql AS $fn$
@@ -926,14 +1115,15 @@ BEGIN
 
     INSERT INTO webpush_notification
         (fk_push_notification, ttl, urgency, topic, send_at,
-         localized_payloads, localized_by_locale)
+         localized_payloads, localized_by_locale, rate_per_minute)
         VALUES (v_id, p_ttl, p_urgency, p_topic, p_send_at, p_localized,
-                v_by_locale)
+                v_by_locale, p_rate)
         ON CONFLICT (fk_push_notification) DO UPDATE
         SET ttl = EXCLUDED.ttl, urgency = EXCLUDED.urgency,
             topic = EXCLUDED.topic, send_at = EXCLUDED.send_at,
             localized_payloads = EXCLUDED.localized_payloads,
-            localized_by_locale = EXCLUDED.localized_by_locale;
+            localized_by_locale = EXCLUDED.localized_by_locale,
+            rate_per_minute = EXCLUDED.rate_per_minute;
 
     IF p_key IS NOT NULL THEN
         UPDATE webpush_idempotency i SET fk_push_notification = v_id
@@ -944,8 +1134,21 @@ BEGIN
 END
 $fn$;
 
--- The ten-argument form of version 5, for modules of that version on this
--- database during a rolling upgrade: no localized payloads.
+-- The eleven-argument form of version 6 and the ten-argument form of
+-- version 5, for modules of those versions on this database during a
+-- rolling upgrade: not paced (and no localized payloads).
+CREATE OR REPLACE FUNCTION webpush_notification_create(
+    p_provider text, p_group text, p_identifier text, p_payload text,
+    p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
+    p_key text, p_hash text, p_localized jsonb)
+RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
+               replayed boolean)
+LANGUAGE sql AS $fn$
+    SELECT * FROM webpush_notification_create(p_provider, p_group,
+        p_identifier, p_payload, p_ttl, p_urgency, p_topic, p_send_at,
+        p_key, p_hash, p_localized, NULL::integer)
+$fn$;
+
 CREATE OR REPLACE FUNCTION webpush_notification_create(
     p_provider text, p_group text, p_identifier text, p_payload text,
     p_ttl integer, p_urgency text, p_topic text, p_send_at timestamptz,
@@ -955,10 +1158,13 @@ RETURNS TABLE (provider_found boolean, uuid text, conflict boolean,
 LANGUAGE sql AS $fn$
     SELECT * FROM webpush_notification_create(p_provider, p_group,
         p_identifier, p_payload, p_ttl, p_urgency, p_topic, p_send_at,
-        p_key, p_hash, NULL::jsonb)
+        p_key, p_hash, NULL::jsonb, NULL::integer)
 $fn$;
 
 INSERT INTO webpush_schema_version (version) VALUES (6)
+    ON CONFLICT (version) DO NOTHING;
+
+INSERT INTO webpush_schema_version (version) VALUES (7)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
@@ -1059,11 +1265,11 @@ const Statement  subscription_delete = {
 };
 
 const Statement  notification_create = {
-    "webpush_notification_create6",
+    "webpush_notification_create7",
     "SELECT provider_found, uuid, conflict, replayed"
     " FROM webpush_notification_create($1, $2, $3, $4, $5, $6, $7,"
     "      timestamptz 'epoch' + $8::bigint * interval '1 microsecond',"
-    "      $9, $10, $11::jsonb)"
+    "      $9, $10, $11::jsonb, $12::integer)"
 };
 
 const Statement  notification_cancel = {
@@ -1085,7 +1291,8 @@ const Statement  notification_get = {
     "       (SELECT '{' || string_agg(to_json(e.key)::text || ':' || e.value,"
     "                                 ',' ORDER BY e.key COLLATE \"C\")"
     "               || '}'"
-    "        FROM jsonb_each_text(w.localized_payloads) e)"
+    "        FROM jsonb_each_text(w.localized_payloads) e),"
+    "       w.rate_per_minute"
     " FROM spy_push_notification n"
     " JOIN spy_push_notification_provider p"
     "   ON p.id_push_notification_provider = n.fk_push_notification_provider"
@@ -1099,8 +1306,8 @@ const Statement  notification_get = {
 };
 
 const Statement  fanout = {
-    "webpush_fanout",
-    "SELECT webpush_fanout($1)"
+    "webpush_fanout_step",
+    "SELECT created, released, pace_ms FROM webpush_fanout_step($1)"
 };
 
 const Statement  claim = {
@@ -1116,11 +1323,17 @@ const Statement  complete = {
     "                             $11)"
 };
 
-/* answered from the partial indexes: fanout, due and leased */
+/*
+ * Answered from the partial indexes: fanout, due and leased.  A paced
+ * notification waits for a fan-out step only once its next start slot
+ * has come (webpush_fanout_step).
+ */
 const Statement  pending = {
-    "webpush_pending",
+    "webpush_pending9",
     "SELECT EXISTS (SELECT 1 FROM webpush_notification WHERE NOT fanout_done"
-    "               AND (send_at IS NULL OR send_at <= now())),"
+    "               AND (send_at IS NULL OR send_at <= now())"
+    "               AND (NOT fanout_created OR pace_next_at IS NULL"
+    "                    OR pace_next_at <= now())),"
     "       EXISTS (SELECT 1 FROM webpush_delivery"
     "               WHERE state = 'ready' AND next_attempt_at <= now())"
     "       OR EXISTS (SELECT 1 FROM webpush_delivery"

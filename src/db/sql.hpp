@@ -64,9 +64,9 @@ extern const Statement  subscription_delete;
  * $1 provider, $2 group, $3 identifier, $4 payload, $5 ttl, $6 urgency,
  * $7 topic, $8 send at (Unix microseconds; NULL: now), $9 idempotency key
  * (NULL: none), $10 request fingerprint, $11 localizedPayloads as
- * {"<locale>":"<compact payload>"} (NULL: none) -> provider_found, uuid,
- * conflict (the key names another request), replayed (the key's
- * notification)
+ * {"<locale>":"<compact payload>"} (NULL: none), $12 ratePerMinute (NULL:
+ * not paced) -> provider_found, uuid, conflict (the key names another
+ * request), replayed (the key's notification)
  */
 extern const Statement  notification_create;
 
@@ -77,11 +77,16 @@ extern const Statement  notification_cancel;
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
  * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
- * text or NULL)
+ * text or NULL), ratePerMinute (or NULL)
  */
 extern const Statement  notification_get;
 
-/* $1 chunk -> deliveries targeted, -1 when no fan-out waits */
+/*
+ * One fan-out step: $1 chunk -> created (deliveries targeted, -1 when no
+ * fan-out waits), released (deliveries of a paced notification made due),
+ * pace_ms (a paced notification with more to release: milliseconds until
+ * its next start slot, when a step should run again; else NULL)
+ */
 extern const Statement  fanout;
 
 /*
@@ -101,8 +106,9 @@ extern const Statement  claim;
 extern const Statement  complete;
 
 /*
- * The idle sender's poll, one round trip: -> a fan-out waits, deliveries
- * are due (rows or ranges: ready and due, or a lapsed lease)
+ * The idle sender's poll, one round trip: -> a fan-out step waits (a
+ * paced notification's only when its next start slot has come),
+ * deliveries are due (rows or ranges: ready and due, or a lapsed lease)
  */
 extern const Statement  pending;
 

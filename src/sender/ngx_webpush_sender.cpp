@@ -68,6 +68,16 @@ constexpr size_t      send_batch = 16;
 constexpr int         fanout_chunk = 2000;
 constexpr size_t      claim_max = 500;
 
+/*
+ * A paced notification (ratePerMinute) is stepped again when its next
+ * start slot comes, by the worker that stepped it last, but not more often
+ * than this: each release wakes every worker of every node to claim, so
+ * a fast pace releases a few at a time rather than one every few ms.
+ * The others' poll (poll_interval) steps it too, should that worker be
+ * gone.
+ */
+constexpr ngx_msec_t  pace_min_interval = 250;
+
 /* origins counted one by one; the rest (never, with an allow-list) as one */
 constexpr size_t      max_origins = 256;
 
@@ -298,6 +308,10 @@ private:
     ngx_msec_t                        retry_due_ = 0;
     bool                              retry_pending_ = false;
 
+    /* the next start slot of a paced notification this worker stepped */
+    ngx_msec_t                        pace_due_ = 0;
+    bool                              pace_pending_ = false;
+
     ngx_uint_t                        in_flight_ = 0;
     WriteBack                         results_{batch_max};
 
@@ -462,11 +476,20 @@ Sender::Impl::tick()
         bool retry_due = retry_pending_
                          && static_cast<ngx_msec_int_t>(
                                 ngx_current_msec - retry_due_) >= 0;
+        bool pace_due = pace_pending_
+                        && static_cast<ngx_msec_int_t>(
+                               ngx_current_msec - pace_due_) >= 0;
 
-        if (hinted_ || more_ || retry_due) {
+        if (hinted_ || more_ || retry_due || pace_due) {
             hinted_ = false;
             more_ = false;
             retry_pending_ = false;
+
+            /* a step before the slot finds nothing to release: kept */
+            if (pace_due) {
+                pace_pending_ = false;
+            }
+
             last_poll_ = ngx_current_msec;
             backlog_ = true;
 
@@ -519,12 +542,22 @@ Sender::Impl::next_tick() const
         return tick_interval;
     }
 
-    /* idle: sleep until the next poll or the earliest retry comes due */
+    /*
+     * idle: sleep until the next poll, the earliest retry or a paced
+     * notification's next start slot comes due
+     */
     ngx_msec_t since = ngx_current_msec - last_poll_;
     ngx_msec_t delay = since < poll_interval ? poll_interval - since : 0;
 
     if (retry_pending_) {
         auto left = static_cast<ngx_msec_int_t>(retry_due_
+                                                - ngx_current_msec);
+        delay = std::min(delay, static_cast<ngx_msec_t>(std::max<
+                                    ngx_msec_int_t>(left, 0)));
+    }
+
+    if (pace_pending_) {
+        auto left = static_cast<ngx_msec_int_t>(pace_due_
                                                 - ngx_current_msec);
         delay = std::min(delay, static_cast<ngx_msec_t>(std::max<
                                     ngx_msec_int_t>(left, 0)));
@@ -624,13 +657,28 @@ Sender::Impl::fanout()
             return;
         }
 
-        long long created = std::stoll(PQgetvalue(o.result.get(), 0, 0));
+        const PGresult *res = o.result.get();
+        long long created = std::stoll(PQgetvalue(res, 0, 0));
 
         if (created >= 0) {
             /* more chunks or notifications may wait; and deliveries do */
             fanned_out_ += created;
             more_ = true;
             backlog_ = true;
+        }
+
+        /* a paced notification: its next release when its slot comes */
+        if (!PQgetisnull(res, 0, 2)) {
+            ngx_msec_t wait = std::max<ngx_msec_t>(
+                std::stoul(PQgetvalue(res, 0, 2)), pace_min_interval);
+            ngx_msec_t due = ngx_current_msec + wait;
+
+            if (!pace_pending_
+                || static_cast<ngx_msec_int_t>(due - pace_due_) < 0)
+            {
+                pace_due_ = due;
+                pace_pending_ = true;
+            }
         }
 
         reschedule();
@@ -1049,7 +1097,8 @@ Sender::Impl::log_failure(const queue::Delivery &d, const std::string &origin,
     ngx_log_error(NGX_LOG_NOTICE, log_, 0,
                   "webpush: delivery %s to %s: %s, %s; %uL more refusals "
                   "from %s in the last minute (logged once a minute)",
-                  pending_outcome(d).label().c_str(), d.endpoint.substr(0, 80).c_str(),
+                  pending_outcome(d).label().c_str(),
+                  d.endpoint.substr(0, 80).c_str(),
                   why.c_str(), decision.reason, verdict.suppressed,
                   origin.c_str());
 }

@@ -3,9 +3,11 @@
  *
  * PostgreSQL is the truth, shared memory a work buffer:
  *
- *   fan-out   webpush_fanout() turns a notification into one delivery row
- *             per target subscription, a chunk at a time (any worker or
- *             node may take the next chunk);
+ *   fan-out   webpush_fanout_step() turns a notification into one
+ *             delivery row per target subscription, a chunk at a time (any
+ *             worker or node may take the next chunk); a paced one's
+ *             (ratePerMinute) rows are parked and released by later steps
+ *             as their start slots come (db/sql.cpp);
  *   claim     webpush_claim() leases due deliveries (SKIP LOCKED) and they
  *             wait in the node's shared-memory queue, claimed only while
  *             the queue has room (back-pressure, nothing dropped);
@@ -25,8 +27,10 @@
  * the node's queue, more to fan out or claim) the loop ticks every 20 ms,
  * and for a second after, so that workers woken by a NOTIFY see what one
  * of them claimed into the queue.  An idle worker sleeps until the next
- * poll or until the earliest retry it wrote back comes due; a NOTIFY or a
- * query's answer that brings work wakes it at once.  During a graceful shutdown the worker claims nothing more,
+ * poll, until the earliest retry it wrote back comes due, or until the
+ * next start slot of a paced notification it stepped (at most 4 times a
+ * second); a NOTIFY or a query's answer that brings work wakes it at
+ * once.  During a graceful shutdown the worker claims nothing more,
  * finishes what is in flight and writes its outcomes back.
  */
 

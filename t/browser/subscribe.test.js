@@ -299,8 +299,9 @@ run(async (t) => {
             await admin.waitForFunction(() => /^Done/.test(
                 document.getElementById('send-status').textContent),
                                         null, {timeout: 30000});
-            t.same(await admin.$$eval('#delivery output',
-                                      (os) => os.map((o) => o.textContent)),
+            t.same(await admin.$$eval('.legend output', (os) => [
+                'targeted', 'sent', 'pending', 'failed', 'gone'].map(
+                (k) => os.find((o) => o.dataset.series === k).textContent)),
                    ['1', '1', '0', '0', '0'],
                    'it sends to the group and shows the delivery counts'
                    + ' (targeted, sent, pending, failed, gone)');

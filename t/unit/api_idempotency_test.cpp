@@ -87,6 +87,42 @@ TEST(IdempotencyFingerprint, OtherRequestOtherFingerprint)
         "\"payload\":{\"x\":\"1\"}}")));
 }
 
+TEST(IdempotencyFingerprint, RatePerMinute)
+{
+    const char* base = "{\"providerName\":\"p\",\"group\":{\"name\":\"g\"},"
+                       "\"payload\":{\"x\":1}";
+
+    // absent or null: the form of versions 5 and 6, unchanged
+    EXPECT_EQ(canonical_notification(request(std::string(base) + "}")),
+              "[\"p\",\"g\",null,{\"x\":1},null,null,null,null]");
+    EXPECT_EQ(canonical_notification(request(std::string(base)
+                                             + ",\"ratePerMinute\":null}")),
+              "[\"p\",\"g\",null,{\"x\":1},null,null,null,null]");
+
+    // present: after localizedPayloads (null when there are none)
+    EXPECT_EQ(canonical_notification(request(std::string(base)
+                                             + ",\"ratePerMinute\":600}")),
+              "[\"p\",\"g\",null,{\"x\":1},null,null,null,null,null,600]");
+    EXPECT_EQ(canonical_notification(request(
+                  std::string(base) + ",\"ratePerMinute\":600,"
+                  "\"localizedPayloads\":{\"de_DE\":{\"x\":2}}}")),
+              "[\"p\",\"g\",null,{\"x\":1},null,null,null,null,"
+              "{\"de_DE\":{\"x\":2}},600]");
+
+    // another rate, or none, is another request
+    std::string none = notification_fingerprint(
+        request(std::string(base) + "}"));
+    std::string r600 = notification_fingerprint(
+        request(std::string(base) + ",\"ratePerMinute\":600}"));
+    std::string r601 = notification_fingerprint(
+        request(std::string(base) + ",\"ratePerMinute\":601}"));
+    EXPECT_NE(none, r600);
+    EXPECT_NE(r600, r601);
+    EXPECT_EQ(r600, notification_fingerprint(request(
+        "{\"ratePerMinute\":600, \"payload\":{\"x\":1},\"group\":"
+        "{\"name\":\"g\"},\"providerName\":\"p\"}")));
+}
+
 TEST(NotificationSendAt, Validated)
 {
     std::string b = "{\"data\":{\"type\":\"push-notifications\","

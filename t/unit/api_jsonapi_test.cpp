@@ -287,6 +287,12 @@ TEST(ApiJsonApiWrite, Notification)
               std::string::npos);
     EXPECT_NE(s.find("\"cancelled\":0},\"state\":\"cancelled\"}"),
               std::string::npos);
+    EXPECT_EQ(s.find("\"ratePerMinute\""), std::string::npos);
+    n.rate_per_minute = 600;
+    s = write_notification(n, "");
+    EXPECT_NE(s.find("\"sendAt\":\"2026-05-01T12:00:00Z\","
+                     "\"ratePerMinute\":600,\"delivery\""),
+              std::string::npos);
 }
 
 TEST(ApiJsonApiWrite, Rfc3339)

@@ -562,6 +562,45 @@ TEST(ApiNotificationRequest, Ttl)
     }
 }
 
+TEST(ApiNotificationRequest, RatePerMinute)
+{
+    EXPECT_FALSE(notification(notif_attrs("")).request.rate_per_minute);
+    NotificationValidation r =
+        notification(notif_attrs(",\"ratePerMinute\":null"));
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_FALSE(r.request.rate_per_minute);
+
+    for (std::int64_t v : {1, 600, 1000000}) {
+        r = notification(notif_attrs(",\"ratePerMinute\":"
+                                     + std::to_string(v)));
+        ASSERT_TRUE(r.errors.empty()) << v;
+        EXPECT_EQ(r.request.rate_per_minute, v);
+    }
+
+    // 0, negative, too large, fractions and reals (jansson keeps 60.0 and
+    // 1e3 as reals, as JSON:API clients mean them), strings, booleans
+    for (const char* v : {"0", "-1", "-600", "1000001", "2147483648",
+                          "9223372036854775807", "1.5", "60.0", "1e3",
+                          "0.5", "\"600\"", "\"\"", "true", "false", "[]",
+                          "{}"}) {
+        r = notification(notif_attrs(std::string(",\"ratePerMinute\":")
+                                     + v));
+        expect_single(r.errors, "5400", "Wrong request body.");
+        ASSERT_FALSE(r.errors.empty());
+        EXPECT_EQ(r.errors[0].detail,
+                  "\"ratePerMinute\" must be an integer from 1 to 1000000")
+            << v;
+        EXPECT_TRUE(r.usable) << v;  // the handler still checks the provider
+        EXPECT_FALSE(r.request.rate_per_minute) << v;
+    }
+
+    // with other problems: one 5400 listing them all
+    r = notification(notif_attrs(",\"ttl\":-1,\"ratePerMinute\":0"));
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].detail.find("ttl"), std::string::npos);
+    EXPECT_NE(r.errors[0].detail.find("ratePerMinute"), std::string::npos);
+}
+
 TEST(ApiNotificationRequest, Topic)
 {
     for (const char* t : {"a1", "abc", "abcd", "A-_z",
