@@ -82,7 +82,9 @@ RETURNS TABLE (id bigint, batch bigint, claim integer, notification integer,
                subscription integer, attempts integer, ttl integer,
                urgency text, topic text, created_ms bigint,
                subscription_payload text, payload text)
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 #variable_conflict use_column
 DECLARE
     v_left    integer := p_limit;
@@ -93,13 +95,21 @@ DECLARE
     v_provider  integer;
     v_cancelled timestamptz;
 BEGIN
-    RETURN QUERY
-        SELECT c.id, NULL::bigint, 0, c.notification, c.subscription,
-               c.attempts, c.ttl, c.urgency, c.topic, c.created_ms,
-               c.subscription_payload, c.payload
-        FROM webpush_claim(p_limit, p_lease) c;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
-    v_left := v_left - v_n;
+    -- rows are few (retries, paced deliveries): two index probes say
+    -- whether webpush_claim (planned at every call) has anything to do
+    IF EXISTS (SELECT 1 FROM webpush_delivery d
+               WHERE d.state = 'ready' AND d.next_attempt_at <= now())
+       OR EXISTS (SELECT 1 FROM webpush_delivery d
+                  WHERE d.state = 'sending' AND d.lease_until < now())
+    THEN
+        RETURN QUERY
+            SELECT c.id, NULL::bigint, 0, c.notification, c.subscription,
+                   c.attempts, c.ttl, c.urgency, c.topic, c.created_ms,
+                   c.subscription_payload, c.payload
+            FROM webpush_claim(p_limit, p_lease) c;
+        GET DIAGNOSTICS v_n = ROW_COUNT;
+        v_left := v_left - v_n;
+    END IF;
 
     WHILE v_left > 0 LOOP
         SELECT x.* INTO b FROM webpush_batch x
@@ -227,7 +237,11 @@ CREATE OR REPLACE FUNCTION webpush_complete_work(p_ids bigint[],
     p_errors text[], p_delays integer[], p_unreachable boolean[],
     p_unreachable_limit integer)
 RETURNS integer
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- planned once per session: a custom plan of its twelve-part statement
+-- at every call cost milliseconds, more than the rows it writes
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 DECLARE
     v_ids          bigint[];
     v_outcomes     text[];
@@ -262,12 +276,20 @@ BEGIN
             AS r(id, batch, claim, nid, sid, outcome, status, error, delay,
                  unreachable)
         WHERE r.id IS NULL AND r.batch IS NOT NULL
+    ), claims AS (
+        -- the ranges' current claims (a few rows): live are the outcomes
+        -- of those, the others come from a claim that lapsed
+        SELECT b.id AS batch, b.claims AS claim, b.claims > 1 AS again,
+               w.cancelled_at
+        FROM (SELECT DISTINCT x.batch FROM ranged x) r
+        JOIN webpush_batch b ON b.id = r.batch
+        JOIN webpush_notification w
+            ON w.fk_push_notification = b.fk_push_notification
+        WHERE b.state = 'sending'
     ), live AS (
-        SELECT x.*, w.cancelled_at
+        SELECT x.*, c.cancelled_at
         FROM ranged x
-        JOIN webpush_batch b ON b.id = x.batch AND b.claims = x.claim
-                            AND b.state = 'sending'
-        JOIN webpush_notification w ON w.fk_push_notification = x.nid
+        JOIN claims c ON c.batch = x.batch AND c.claim = x.claim
     ), logged AS (
         INSERT INTO spy_push_notification_subscription_delivery_log
             (id_push_notification_subscription_delivery_log,
@@ -299,9 +321,9 @@ BEGIN
         -- by another claim, so only one claimed again is looked up
         SELECT x.batch, count(*) AS n
         FROM ranged x
-        JOIN webpush_batch b ON b.id = x.batch
+        LEFT JOIN claims c ON c.batch = x.batch
         WHERE x.outcome = 'sent'
-          AND (b.claims = 1 OR NOT EXISTS (
+          AND (NOT coalesce(c.again, true) OR NOT EXISTS (
               SELECT 1 FROM spy_push_notification_subscription_delivery_log l
               WHERE l.fk_push_notification = x.nid
                 AND l.fk_push_notification_subscription = x.sid))
