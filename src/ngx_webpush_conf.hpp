@@ -67,6 +67,8 @@ struct MainConf {
     ngx_str_t            postgres_host_name;   /* first name to resolve */
     ngx_uint_t           handlers;             /* locations using us */
     ngx_uint_t           database_handlers;    /* ... that need PostgreSQL */
+    ngx_uint_t           events_handlers;      /* webpush_events locations:
+                                                  deliveries carry tokens */
 };
 
 
@@ -77,6 +79,7 @@ enum class Handler : ngx_uint_t {
     providers,
     subscriptions,
     notifications,
+    events,
 };
 
 

@@ -620,6 +620,12 @@ get_notification(ngx_http_request_t *r, std::string_view id)
         n.state = value(res, 0, 15);
         n.localized_json = nullable(res, 0, 16);
 
+        api::EngagementCounts e;
+        e.shown = std::stoll(value(res, 0, 17));
+        e.clicked = std::stoll(value(res, 0, 18));
+        e.closed = std::stoll(value(res, 0, 19));
+        n.engagement = e;
+
         return send_document(r, NGX_HTTP_OK,
                              api::write_notification(n, link_base(
                                  r, api::kTypeNotifications)));

@@ -1,5 +1,7 @@
 #include "sender/event_payload.hpp"
 
+#include "crypto/ece.hpp"
+#include "crypto/event_token.hpp"
 #include "util/json.hpp"
 
 namespace webpush::sender {
@@ -95,6 +97,20 @@ try {
 
 } catch (...) {
     return std::nullopt;        // std::bad_alloc: sent without a token
+}
+
+std::optional<std::string> stamp_payload(const crypto::EventTokenKey& key,
+                                         std::string_view payload,
+                                         std::int64_t notification,
+                                         std::int64_t subscription)
+try {
+    std::string token = key.make(notification, subscription);
+
+    return add_event_member(payload, token,
+                            crypto::aes128gcm_max_plaintext);
+
+} catch (...) {
+    return std::nullopt;
 }
 
 }  // namespace webpush::sender

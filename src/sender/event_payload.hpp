@@ -30,9 +30,14 @@
 #define WEBPUSH_SENDER_EVENT_PAYLOAD_HPP
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace webpush::crypto {
+class EventTokenKey;
+}
 
 namespace webpush::sender {
 
@@ -48,6 +53,14 @@ inline constexpr std::size_t kEventMemberOverhead =
 std::optional<std::string> add_event_member(std::string_view payload,
                                             std::string_view token,
                                             std::size_t max_size);
+
+// What the sender encrypts for one delivery: add_event_member() with the
+// token of (notification, subscription), at most the 3993 bytes aes128gcm
+// carries (the smaller limit of the two encodings).
+std::optional<std::string> stamp_payload(const crypto::EventTokenKey& key,
+                                         std::string_view payload,
+                                         std::int64_t notification,
+                                         std::int64_t subscription);
 
 }  // namespace webpush::sender
 

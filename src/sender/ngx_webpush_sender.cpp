@@ -3,6 +3,7 @@
  */
 
 #include "ngx_webpush_conf.hpp"
+#include "ngx_webpush_objects.hpp"
 
 #include "crypto/ece.hpp"
 #include "crypto/vapid.hpp"
@@ -13,6 +14,7 @@
 #include "sender/ngx_webpush_sender.hpp"
 #include "push/push_hosts.hpp"
 #include "sender/backlog.hpp"
+#include "sender/event_payload.hpp"
 #include "sender/log_limit.hpp"
 #include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"
@@ -241,6 +243,7 @@ private:
     const PushHosts                  &push_hosts_;
     std::optional<crypto::Encryptor>  encryptor_;
     std::optional<crypto::VapidCache> vapid_;
+    const crypto::EventTokenKey      *event_key_ = nullptr; /* or none */
     std::unique_ptr<HttpClient>       http_;
     RetryPolicy                       policy_;
     RandomSource                      random_ = default_random();
@@ -315,6 +318,10 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
                                mcf->vapid_subject.len));
 
     policy_.max_attempts = static_cast<unsigned>(mcf->max_attempts);
+
+    if (mcf->events_handlers != 0 && mcf->objects->event_key) {
+        event_key_ = &*mcf->objects->event_key;
+    }
 
     HttpClientConfig hc;
     hc.log = cycle->log;
@@ -831,9 +838,18 @@ Sender::Impl::send(queue::Delivery &&d)
     bool aesgcm = d.encoding == queue::Encoding::aesgcm;
     crypto::EncryptedMessage message;
 
+    /* webpush_events: the payload carries its delivery's signed token */
+    std::optional<std::string> stamped;
+
+    if (event_key_ != nullptr) {
+        stamped = stamp_payload(*event_key_, d.payload, d.notification_id,
+                                d.subscription_id);
+    }
+
     if (!encryptor_->encrypt(aesgcm ? crypto::ContentEncoding::aesgcm
                                     : crypto::ContentEncoding::aes128gcm,
-                             *keys, d.payload, 0, message, reason))
+                             *keys, stamped ? *stamped : d.payload, 0,
+                             message, reason))
     {
         give_up(Outcome::failed, reason);
         return;

@@ -287,6 +287,12 @@ TEST(ApiJsonApiWrite, Notification)
               std::string::npos);
     EXPECT_NE(s.find("\"cancelled\":0},\"state\":\"cancelled\"}"),
               std::string::npos);
+    EXPECT_EQ(s.find("\"engagement\""), std::string::npos);
+    n.engagement = EngagementCounts{5, 2, 1};
+    s = write_notification(n, "");
+    EXPECT_NE(s.find("\"state\":\"cancelled\",\"engagement\":{\"shown\":5,"
+                     "\"clicked\":2,\"closed\":1}}"),
+              std::string::npos);
 }
 
 TEST(ApiJsonApiWrite, Rfc3339)
