@@ -7,7 +7,8 @@
 # a 0700 home).
 #
 # Needs /usr/bin/chromium (skipped without it), node and t/node's npm
-# packages; click.test.js also needs Xvfb and xdotool (skipped without).
+# packages; click.test.js also needs Xvfb and xdotool (skipped without;
+# engagement.test.js then runs headless and skips its click).
 # Screenshots go to build/screenshots/. Run alone with
 #   t/bin/with-postgres prove -v t/050-browser.t
 #
@@ -60,11 +61,13 @@ my $server = join "\n",
     'location / { root $TEST_NGINX_SERVROOT/client; }',
     'location = /webpush/vapid-public-key { webpush_vapid_public_key; }', '';
 
-# the JSON:API endpoints, each where the module knows its directive
+# the JSON:API endpoints and the engagement reports, each where the module
+# knows its directive
 my %api = (
     webpush_subscriptions => '/api/push-notification-subscriptions',
     webpush_providers     => '/api/push-notification-providers',
     webpush_notifications => '/api/push-notifications',
+    webpush_events        => '/webpush/events',
 );
 my @missing;
 if ($ENV{TEST_PG_DIR}) {
@@ -112,7 +115,7 @@ my %env = (
         ? (TEST_PG_CONNINFO => Test::Webpush::Runner::pg_conninfo()) : (),
 );
 
-for my $script (qw(sw kit click subscribe)) {
+for my $script (qw(sw kit click subscribe engagement)) {
     run_node("$top/t/browser/$script.test.js");
 }
 
