@@ -14,6 +14,7 @@
 
 #include "api/ngx_webpush_access.hpp"
 #include "api/ngx_webpush_handlers.hpp"
+#include "crypto/event_token.hpp"
 #include "crypto/keys.hpp"
 #include "db/ngx_webpush_pg.hpp"
 #include "glue/ngx_webpush_glue.hpp"
@@ -697,6 +698,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
      *     mcf->vapid_key = NULL;
      *     mcf->handlers = 0;
      *     mcf->events_handlers = 0;
+     *     mcf->event_key = NULL;
      */
 
     mcf->postgres_pool = NGX_CONF_UNSET_UINT;
@@ -863,21 +865,19 @@ setup_sender(ngx_conf_t *cf, MainConf *mcf)
 ngx_int_t
 setup_events(ngx_conf_t *cf, MainConf *mcf) noexcept
 try {
-    ConfObjects *objects = conf_objects(cf, mcf);
-    if (objects == nullptr) {
-        return NGX_ERROR;
-    }
-
     std::string reason;
-    objects->event_key = crypto::EventTokenKey::derive(*mcf->vapid_key,
-                                                       reason);
+    auto key = crypto::EventTokenKey::derive(*mcf->vapid_key, reason);
 
-    if (!objects->event_key) {
+    if (!key) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpush_events\": no token key: %s",
                            reason.c_str());
         return NGX_ERROR;
     }
+
+    /* the key lives as long as the configuration it belongs to */
+    mcf->event_key = glue::pool_new<crypto::EventTokenKey>(cf->pool,
+                                                           std::move(*key));
 
     return NGX_OK;
 

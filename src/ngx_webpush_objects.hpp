@@ -8,7 +8,6 @@
 #include "ngx_webpush_conf.hpp"
 
 #include "api/requests.hpp"
-#include "crypto/event_token.hpp"
 
 #include <optional>
 
@@ -19,10 +18,6 @@ struct ConfObjects {
     std::optional<push::PushHosts>  push_hosts;   /* webpush_push_hosts */
     api::SubscriptionRules         subscription_rules;
     api::NotificationRules         notification_rules;
-
-    /* webpush_events: signs and checks engagement tokens; derived from
-     * the VAPID key when some location has webpush_events */
-    std::optional<crypto::EventTokenKey>  event_key;
 };
 
 

@@ -15,7 +15,6 @@
  */
 
 #include "ngx_webpush_conf.hpp"
-#include "ngx_webpush_objects.hpp"
 
 #include "api/events.hpp"
 #include "api/ngx_webpush_api.hpp"
@@ -41,7 +40,7 @@ record_event(ngx_http_request_t *r, std::string &&body)
     MainConf *mcf = main_conf(r);
     crypto::EventIds ids;
 
-    switch (mcf->objects->event_key->check(v.report->token, ids)) {
+    switch (mcf->event_key->check(v.report->token, ids)) {
 
     case crypto::EventTokenStatus::Valid:
         break;

@@ -103,6 +103,12 @@ try {
 }
 
 
+EventTokenKey::~EventTokenKey()
+{
+    OPENSSL_cleanse(key_.data(), key_.size());
+}
+
+
 EventTokenKey
 EventTokenKey::from_bytes(const std::array<std::uint8_t, 32> &k)
 {

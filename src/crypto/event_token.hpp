@@ -80,6 +80,11 @@ public:
 
     const std::array<std::uint8_t, 32> &bytes() const { return key_; }
 
+    // the key is wiped from memory with its last copy
+    EventTokenKey(const EventTokenKey &) = default;
+    EventTokenKey &operator=(const EventTokenKey &) = default;
+    ~EventTokenKey();
+
 private:
     EventTokenKey() = default;
 

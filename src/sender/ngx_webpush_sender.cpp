@@ -3,7 +3,6 @@
  */
 
 #include "ngx_webpush_conf.hpp"
-#include "ngx_webpush_objects.hpp"
 
 #include "crypto/ece.hpp"
 #include "crypto/vapid.hpp"
@@ -319,9 +318,8 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
 
     policy_.max_attempts = static_cast<unsigned>(mcf->max_attempts);
 
-    if (mcf->events_handlers != 0 && mcf->objects->event_key) {
-        event_key_ = &*mcf->objects->event_key;
-    }
+    /* set only with a webpush_events location (setup_events()) */
+    event_key_ = mcf->event_key;
 
     HttpClientConfig hc;
     hc.log = cycle->log;
