@@ -242,7 +242,7 @@ private:
     const PushHosts                  &push_hosts_;
     std::optional<crypto::Encryptor>  encryptor_;
     std::optional<crypto::VapidCache> vapid_;
-    const crypto::EventTokenKey      *event_key_ = nullptr; /* or none */
+    std::optional<EventStamper>       stamper_;   /* webpush_events */
     std::unique_ptr<HttpClient>       http_;
     RetryPolicy                       policy_;
     RandomSource                      random_ = default_random();
@@ -319,7 +319,9 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
     policy_.max_attempts = static_cast<unsigned>(mcf->max_attempts);
 
     /* set only with a webpush_events location (setup_events()) */
-    event_key_ = mcf->event_key;
+    if (mcf->event_key != nullptr) {
+        stamper_.emplace(*mcf->event_key);
+    }
 
     HttpClientConfig hc;
     hc.log = cycle->log;
@@ -839,9 +841,9 @@ Sender::Impl::send(queue::Delivery &&d)
     /* webpush_events: the payload carries its delivery's signed token */
     std::optional<std::string> stamped;
 
-    if (event_key_ != nullptr) {
-        stamped = stamp_payload(*event_key_, d.payload, d.notification_id,
-                                d.subscription_id);
+    if (stamper_) {
+        stamped = stamper_->stamp(d.payload, d.notification_id,
+                                  d.subscription_id);
     }
 
     if (!encryptor_->encrypt(aesgcm ? crypto::ContentEncoding::aesgcm

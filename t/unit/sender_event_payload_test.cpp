@@ -126,3 +126,81 @@ TEST(EventPayload, TheLargestPostedPayloadStillFits)
                       + webpush::crypto::kEventTokenLength
                   <= webpush::crypto::aes128gcm_max_plaintext);
 }
+
+// --- EventStamper: the sender's per-worker stamping -----------------------
+
+namespace {
+
+webpush::crypto::EventTokenKey stamper_key()
+{
+    std::array<uint8_t, 32> k{};
+    k[0] = 7;
+    return webpush::crypto::EventTokenKey::from_bytes(k);
+}
+
+}  // namespace
+
+TEST(EventStamper, SameAsStampPayloadAndEachPayloadParsedOnce)
+{
+    auto key = stamper_key();
+    webpush::sender::EventStamper stamper(key);
+    std::string de = "{\"title\":\"Hallo\"}";
+    std::string en = "{\"title\":\"Hello\",\"n\":[1]}";
+
+    for (int64_t sub = 1; sub <= 50; sub++) {
+        const std::string &p = sub % 2 ? de : en;   // localized payloads
+        EXPECT_EQ(stamper.stamp(p, 9, sub),
+                  webpush::sender::stamp_payload(key, p, 9, sub));
+    }
+    EXPECT_EQ(stamper.parsed(), 2u);
+
+    // each delivery its own token
+    EXPECT_NE(stamper.stamp(de, 9, 1), stamper.stamp(de, 9, 3));
+    EXPECT_NE(stamper.stamp(de, 9, 1), stamper.stamp(de, 10, 1));
+    EXPECT_EQ(stamper.parsed(), 3u);                // 10 is new
+}
+
+TEST(EventStamper, EveryShape)
+{
+    auto key = stamper_key();
+    webpush::sender::EventStamper stamper(key);
+    std::string t = key.make(3, 4);
+
+    EXPECT_EQ(stamper.stamp("{}", 3, 4), "{\"webpushEvent\":\"" + t + "\"}");
+    EXPECT_EQ(stamper.stamp("{\"a\":1}", 3, 4),
+              "{\"a\":1,\"webpushEvent\":\"" + t + "\"}");
+    EXPECT_EQ(stamper.stamp("{\"webpushEvent\":1,\"a\":1}", 3, 4),
+              "{\"webpushEvent\":\"" + t + "\",\"a\":1}");
+    EXPECT_FALSE(stamper.stamp("\"text\"", 3, 4));
+    EXPECT_FALSE(stamper.stamp("text", 3, 4));
+
+    // known now: the same answers without parsing
+    uint64_t parsed = stamper.parsed();
+    EXPECT_EQ(stamper.stamp("{\"webpushEvent\":1,\"a\":1}", 3, 4),
+              "{\"webpushEvent\":\"" + t + "\",\"a\":1}");
+    EXPECT_FALSE(stamper.stamp("text", 3, 4));
+    EXPECT_EQ(stamper.parsed(), parsed);
+}
+
+TEST(EventStamper, ForgetsTheLeastRecentNotification)
+{
+    auto key = stamper_key();
+    webpush::sender::EventStamper stamper(key, 2);
+
+    stamper.stamp("{}", 1, 1);
+    stamper.stamp("{}", 2, 1);
+    stamper.stamp("{}", 1, 2);                      // 1 used: 2 is oldest
+    stamper.stamp("{}", 3, 1);                      // evicts 2
+    EXPECT_EQ(stamper.parsed(), 3u);
+    stamper.stamp("{}", 1, 3);
+    EXPECT_EQ(stamper.parsed(), 3u);
+    stamper.stamp("{}", 2, 2);
+    EXPECT_EQ(stamper.parsed(), 4u);
+
+    // more payloads for one notification than it keeps: still right
+    for (int i = 0; i < 10; i++) {
+        std::string p = "{\"i\":" + std::to_string(i) + "}";
+        EXPECT_EQ(stamper.stamp(p, 5, 1),
+                  webpush::sender::stamp_payload(key, p, 5, 1));
+    }
+}
