@@ -49,7 +49,7 @@
 
 var WEBPUSH_DEFAULT_TITLE = 'New notification';
 var WEBPUSH_JSONAPI = 'application/vnd.api+json';
-var WEBPUSH_EVENTS_URL = '/webpush/events';
+var WEBPUSH_EVENTS_DEFAULT = '/webpush/events';
 
 // --- push -------------------------------------------------------------------
 
@@ -275,8 +275,9 @@ function webpushEventToken(json) {
         ? json.webpushEvent : null;
 }
 
-/* Where reports go (see the top of this file); null: nowhere. */
-async function webpushEventsUrl() {
+/* Where reports go (see the top of this file); null: nowhere. Named so
+ * that nothing here overwrites self.webpushEventsUrl, a site's setting. */
+async function webpushReportUrl() {
     var url;
     if (typeof self.webpushEventsUrl === 'string') {
         url = self.webpushEventsUrl;
@@ -292,7 +293,7 @@ async function webpushEventsUrl() {
             state = null;
         }
         url = state && typeof state.eventsUrl === 'string'
-            ? state.eventsUrl : WEBPUSH_EVENTS_URL;
+            ? state.eventsUrl : WEBPUSH_EVENTS_DEFAULT;
     }
     if (url === '') {
         return null;
@@ -313,7 +314,7 @@ async function webpushReport(type, token) {
         return;
     }
     try {
-        var url = await webpushEventsUrl();
+        var url = await webpushReportUrl();
         if (!url) {
             return;
         }

@@ -9,7 +9,8 @@
 // reports "clicked", one on its close button "closed". Each is read back
 // from GET /api/push-notifications/{uuid} ("engagement"), the counts the
 // module stored in PostgreSQL; a report repeated counts once, a forged
-// token not at all.
+// token not at all. Last, the worker registered as
+// /webpush-sw.js?eventsUrl=... reports there instead.
 //
 // Without Xvfb and xdotool the browser runs headless and the clicks are
 // skipped. Skipped as a whole, with the reason, while the module's
@@ -279,6 +280,34 @@ run(async (t) => {
                       {what: 'the browser to tell of every report'})
             .catch(() => null);
         t.same(mine(), want, 'the reports the worker sent, in order');
+
+        // --- another events URL: ?eventsUrl= on the worker's script URL ---
+        const other = BASE_URL + '/other/events';
+        const script = await page.evaluate(async () => {
+            const url = '/webpush-sw.js?eventsUrl=%2Fother%2Fevents';
+            const r = await navigator.serviceWorker.register(url);
+            const end = Date.now() + 20000;
+            while (!(r.active && r.active.scriptURL.endsWith(url))
+                   && Date.now() < end) {
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+            return r.active && r.active.scriptURL;
+        });
+        t.is(script, BASE_URL + '/webpush-sw.js?eventsUrl=%2Fother%2Fevents',
+             'the worker registered again with ?eventsUrl= is active');
+        const elsewhere = [];
+        context.on('request', (req) => {
+            if (req.url() === other) {
+                elsewhere.push(JSON.parse(req.postData()));
+            }
+        });
+        await sw.push(SCOPE, messages[0]);
+        const got = await waitFor(() => elsewhere.length > 0 && elsewhere,
+                                  {timeoutMs: 20000,
+                                   what: 'a report to ' + other})
+            .catch((e) => e.message);
+        t.same(got, [{type: 'shown', event: token}],
+               'it reports to the URL its script URL names');
     } finally {
         if (browser) {
             await browser.close();
