@@ -281,6 +281,43 @@ run(async (t) => {
             .catch(() => null);
         t.same(mine(), want, 'the reports the worker sent, in order');
 
+        // --- a declarative payload, rendered by the worker, reports too ----
+        r = await call('POST', API + '/push-notifications', {
+            data: {type: 'push-notifications', attributes: {
+                providerName: PROVIDER, group, payload: {
+                    web_push: 8030, notification: {
+                        title: 'Declarative', tag: 'engagement-declarative',
+                        navigate: 'https://shop.example/orders/42'}}}},
+        });
+        t.is(r.status, 201, 'a declarative notification → 201')
+            || t.diag(r.text);
+        const declarative = r.doc && r.doc.data && r.doc.data.id;
+        const getD = async () => {
+            const g = await call('GET', API + '/push-notifications/'
+                                 + declarative);
+            return g.doc && g.doc.data && g.doc.data.attributes;
+        };
+        await waitFor(async () => {
+            const a = await getD();
+            return a && a.delivery.sent === 1;
+        }, {timeoutMs: 30000, intervalMs: 250, what: 'its delivery'});
+        const all = model.getNotifications({clientHash: sub.clientHash})
+            .messages;
+        const message = all[all.length - 1];
+        const shownBefore = await page.evaluate(() => window.webpushShown);
+        await sw.push(SCOPE, message);
+        await waitFor(() => page.evaluate((n) => window.webpushShown > n,
+                                          shownBefore),
+                      {what: 'the worker to show the declarative one'});
+        const engagementD = await waitFor(async () => {
+            const a = await getD();
+            return a && a.engagement.shown > 0 && a.engagement;
+        }, {timeoutMs: 20000, intervalMs: 250,
+            what: 'the module to count it shown'}).catch((e) => e.message);
+        t.same(engagementD, {shown: 1, clicked: 0, closed: 0},
+               'the worker rendered the declarative payload and reported'
+               + ' "shown" with its token');
+
         // --- another events URL: ?eventsUrl= on the worker's script URL ---
         const other = BASE_URL + '/other/events';
         const script = await page.evaluate(async () => {
