@@ -393,3 +393,12 @@ done
 --- check_result
 201 aes128gcm {"title":"No token","n":1}
 201 aesgcm {"title":"No token","n":1}
+
+=== TEST 15: nginx started again (as another node with the same VAPID key would be): the earlier tokens still check out
+--- check
+$TEST_REPORT
+report clicked $(tok 2)
+engagement d0000000-0000-4000-8000-000000000001
+--- check_result
+204
+{"shown":2,"clicked":2,"closed":1}
