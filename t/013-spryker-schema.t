@@ -113,6 +113,6 @@ SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relkind = '
 --- sql_db: spryker
 --- sql_result
 40:web-push-php,41:second
-7
+8
 2
 id_push_notification_group_pk_seq,id_push_notification_pk_seq,id_push_notification_provider_pk_seq,id_push_notification_subscription_delivery_log_pk_seq,id_push_notification_subscription_pk_seq,spy_locale_pk_seq

@@ -316,7 +316,7 @@ SELECT count(*) FROM pg_attrdef d
     JOIN pg_class c ON c.oid = d.adrelid WHERE c.relname LIKE 'spy_push%';
 --- sql_result
 id_push_notification_group_pk_seq,id_push_notification_pk_seq,id_push_notification_provider_pk_seq,id_push_notification_subscription_delivery_log_pk_seq,id_push_notification_subscription_pk_seq
-7
+8
 0
 
 === TEST 2: (a) psql and the module insert in turn, every row is kept
@@ -397,7 +397,7 @@ GET /api/push-notification-providers
 . "SELECT count(*) FROM pg_class WHERE relkind = 'S'"
 . " AND relname LIKE 'spy_push_notification%';"
 --- sql_result
-7
+8
 next provider|6
 next group|2
 next notification|2
@@ -509,7 +509,7 @@ SELECT 'delivery log|' || string_agg(
     FROM spy_push_notification_subscription_delivery_log;
 SQL
 --- sql_result
-1,2,3,4,5,6,7
+1,2,3,4,5,6,7,8
 0
 next provider|11
 next group|3

@@ -47,7 +47,7 @@ GET /status
 $TEST_TOP/t/bin/pgcluster psql $TEST_NGINX_SERVROOT/pg -d postgres -Atc \
     "SELECT max(version) FROM webpush_schema_version"
 --- check_result
-7
+8
 
 === TEST 2: the database restarts while 3,000 deliveries go out
 --- shell

@@ -19,7 +19,7 @@ struct Statement {
 
 
 /* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 7;
+constexpr int  schema_version = 8;
 
 /*
  * One script, run by the first connection of every worker: takes an
@@ -74,9 +74,17 @@ extern const Statement  notification_cancel;
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
  * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
- * text or NULL), ratePerMinute (or NULL)
+ * text or NULL), ratePerMinute (or NULL), shown, clicked, closed
+ * (engagement reports)
  */
 extern const Statement  notification_get;
+
+/*
+ * $1 notification id, $2 subscription id, $3 type (shown, clicked,
+ * closed) -> nothing; counted once (a repeat changes nothing), nothing
+ * stored when either is gone
+ */
+extern const Statement  engagement_record;
 
 /*
  * One fan-out step: $1 chunk -> created (deliveries created, -1 when no
