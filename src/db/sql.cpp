@@ -1288,7 +1288,7 @@ const Statement  notification_get = {
     "                                 ',' ORDER BY e.key COLLATE \"C\")"
     "               || '}'"
     "        FROM jsonb_each_text(w.localized_payloads) e),"
-    "       w.rate_per_minute",
+    "       w.rate_per_minute,"
     "       x.shown, x.clicked, x.closed"
     " FROM spy_push_notification n"
     " JOIN spy_push_notification_provider p"
