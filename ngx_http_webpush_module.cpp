@@ -14,6 +14,7 @@
 
 #include "api/ngx_webpush_access.hpp"
 #include "api/ngx_webpush_handlers.hpp"
+#include "crypto/event_token.hpp"
 #include "crypto/keys.hpp"
 #include "db/ngx_webpush_pg.hpp"
 #include "glue/ngx_webpush_glue.hpp"
@@ -49,6 +50,7 @@ void *create_loc_conf(ngx_conf_t *cf) noexcept;
 char *merge_loc_conf(ngx_conf_t *cf, void *parent, void *child) noexcept;
 ngx_int_t postconfiguration(ngx_conf_t *cf) noexcept;
 ngx_int_t setup_sender(ngx_conf_t *cf, MainConf *mcf);
+ngx_int_t setup_events(ngx_conf_t *cf, MainConf *mcf) noexcept;
 ngx_int_t init_process(ngx_cycle_t *cycle) noexcept;
 void exit_process(ngx_cycle_t *cycle) noexcept;
 
@@ -79,6 +81,7 @@ ngx_uint_t  handler_subscriptions =
     static_cast<ngx_uint_t>(Handler::subscriptions);
 ngx_uint_t  handler_notifications =
     static_cast<ngx_uint_t>(Handler::notifications);
+ngx_uint_t  handler_events = static_cast<ngx_uint_t>(Handler::events);
 
 
 ngx_command_t  commands[] = {
@@ -279,6 +282,13 @@ ngx_command_t  commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       &handler_notifications },
+
+    { ngx_string("webpush_events"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &handler_events },
 
       ngx_null_command
 };
@@ -626,9 +636,16 @@ set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf) noexcept
 
     if (lcf->handler == handler_providers
         || lcf->handler == handler_subscriptions
-        || lcf->handler == handler_notifications)
+        || lcf->handler == handler_notifications
+        || lcf->handler == handler_events)
     {
         mcf->database_handlers++;
+    }
+
+    /* decided now, for the whole configuration: the sender signs a token
+     * into each payload only when reports can come back somewhere */
+    if (lcf->handler == handler_events) {
+        mcf->events_handlers++;
     }
 
     return NGX_CONF_OK;
@@ -680,6 +697,8 @@ create_main_conf(ngx_conf_t *cf) noexcept
      *     mcf->locales = NULL;
      *     mcf->vapid_key = NULL;
      *     mcf->handlers = 0;
+     *     mcf->events_handlers = 0;
+     *     mcf->event_key = NULL;
      */
 
     mcf->postgres_pool = NGX_CONF_UNSET_UINT;
@@ -838,6 +857,38 @@ setup_sender(ngx_conf_t *cf, MainConf *mcf)
 }
 
 
+/*
+ * webpush_events: the key of the engagement tokens, from the VAPID key
+ * (crypto/event_token.hpp), so that every node with that key signs and
+ * checks alike with nothing more to configure.
+ */
+ngx_int_t
+setup_events(ngx_conf_t *cf, MainConf *mcf) noexcept
+try {
+    std::string reason;
+    auto key = crypto::EventTokenKey::derive(*mcf->vapid_key, reason);
+
+    if (!key) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"webpush_events\": no token key: %s",
+                           reason.c_str());
+        return NGX_ERROR;
+    }
+
+    /* the key lives as long as the configuration it belongs to */
+    mcf->event_key = glue::pool_new<crypto::EventTokenKey>(cf->pool,
+                                                           std::move(*key));
+
+    return NGX_OK;
+
+} catch (...) {
+    static ngx_str_t  name = ngx_string("webpush_events");
+
+    conf_exception(cf, &name);
+    return NGX_ERROR;
+}
+
+
 /* settings that only make sense together are checked once all are read */
 ngx_int_t
 postconfiguration(ngx_conf_t *cf) noexcept
@@ -882,8 +933,12 @@ postconfiguration(ngx_conf_t *cf) noexcept
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"webpush_postgres\" is required in the http "
                            "block when webpush_providers, "
-                           "webpush_subscriptions or webpush_notifications "
-                           "is used");
+                           "webpush_subscriptions, webpush_notifications "
+                           "or webpush_events is used");
+        return NGX_ERROR;
+    }
+
+    if (mcf->events_handlers != 0 && setup_events(cf, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
 

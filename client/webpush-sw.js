@@ -24,6 +24,18 @@
  *                    or opens one (the url defaults to the worker's scope);
  *                    a click on a declarative action opens that action's
  *                    navigate.
+ * engagement         when the payload carries "webpushEvent" (a token the
+ *                    module signs into each payload when it has a
+ *                    webpush_events location), the worker POSTs
+ *                    {"type": "shown"|"clicked"|"closed", "event": token} to
+ *                    the events URL once the notification is shown, when
+ *                    it is clicked, and when the user closes it. The URL:
+ *                    self.webpushEventsUrl (set before importScripts), else
+ *                    ?eventsUrl= on this script's URL, else what webpush.js
+ *                    stored when the page subscribed (its eventsUrl
+ *                    option), else /webpush/events; an empty value turns
+ *                    reports off. A report is a keepalive fetch that never
+ *                    holds up or breaks the notification.
  * pushsubscriptionchange
  *                    re-subscribes with the same VAPID key, POSTs the new
  *                    subscription for every group the page subscribed to
@@ -37,6 +49,7 @@
 
 var WEBPUSH_DEFAULT_TITLE = 'New notification';
 var WEBPUSH_JSONAPI = 'application/vnd.api+json';
+var WEBPUSH_EVENTS_DEFAULT = '/webpush/events';
 
 // --- push -------------------------------------------------------------------
 
@@ -144,9 +157,8 @@ function webpushSetBadge(count) {
     return Promise.resolve(p).catch(function () {});
 }
 
-/* The notification to show for a push message's data (a PushMessageData or
- * null): {title, options}. */
-function webpushNotificationFor(data) {
+// a push message's data (a PushMessageData or null): {text, json}
+function webpushMessage(data) {
     var text = '';
     if (data) {
         try {
@@ -163,7 +175,23 @@ function webpushNotificationFor(data) {
             json = null;
         }
     }
+    return {text: text, json: json};
+}
 
+/* The notification to show for a push message's data (a PushMessageData or
+ * null): {title, options}; options.data.event holds the message's
+ * engagement token, if it has one. */
+function webpushNotificationFor(data) {
+    var m = webpushMessage(data);
+    var n = webpushNotificationOf(m.text, m.json);
+    var token = webpushEventToken(m.json);
+    if (token) {
+        n.options.data.event = token;
+    }
+    return n;
+}
+
+function webpushNotificationOf(text, json) {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
         var body = typeof json === 'string' ? json : text.trim();
         return {
@@ -224,11 +252,81 @@ async function webpushShow(n) {
 self.addEventListener('push', function (event) {
     if (event.notification) {
         // the browser parsed a declarative message itself and shows it
-        // unless we show another one (Safari, "mutable": true): keep it
+        // unless we show another one (Safari, "mutable": true): keep it,
+        // and count it shown
+        event.waitUntil(webpushReport('shown', webpushEventToken(
+            webpushMessage(event.data).json)));
         return;
     }
-    event.waitUntil(webpushShow(webpushNotificationFor(event.data)));
+    var n = webpushNotificationFor(event.data);
+    // reported once it is shown: a notification that failed to show is
+    // not counted
+    event.waitUntil(webpushShow(n).then(function () {
+        return webpushReport('shown', n.options.data.event);
+    }));
 });
+
+// --- engagement (webpush_events) -------------------------------------------
+
+// the token the module signed into the payload, or null
+function webpushEventToken(json) {
+    return json !== null && typeof json === 'object'
+        && typeof json.webpushEvent === 'string' && json.webpushEvent !== ''
+        ? json.webpushEvent : null;
+}
+
+/* Where reports go (see the top of this file); null: nowhere. Named so
+ * that nothing here overwrites self.webpushEventsUrl, a site's setting. */
+async function webpushReportUrl() {
+    var url;
+    if (typeof self.webpushEventsUrl === 'string') {
+        url = self.webpushEventsUrl;
+    } else if (new URL(self.location.href).searchParams.has('eventsUrl')) {
+        url = new URL(self.location.href).searchParams.get('eventsUrl');
+    } else {
+        var state = null;
+        try {
+            state = await webpushIdb('readonly', function (s) {
+                return s.get('state');
+            });
+        } catch (e) {
+            state = null;
+        }
+        url = state && typeof state.eventsUrl === 'string'
+            ? state.eventsUrl : WEBPUSH_EVENTS_DEFAULT;
+    }
+    if (url === '') {
+        return null;
+    }
+    try {
+        return new URL(url, self.location.href).href;
+    } catch (e) {
+        return null;
+    }
+}
+
+/* POSTs one report; resolves either way. A "simple" request (text/plain,
+ * no credentials): no CORS preflight when the events URL is on another
+ * origin, and the answer is not needed. keepalive: it completes even when
+ * the worker is stopped right after. */
+async function webpushReport(type, token) {
+    if (!token) {
+        return;
+    }
+    try {
+        var url = await webpushReportUrl();
+        if (!url) {
+            return;
+        }
+        await fetch(url, {
+            method: 'POST', mode: 'no-cors', credentials: 'omit',
+            cache: 'no-store', keepalive: true,
+            body: JSON.stringify({type: type, event: token})
+        });
+    } catch (e) {
+        // offline, blocked: the count misses one, nothing else does
+    }
+}
 
 // --- notificationclick ------------------------------------------------------
 
@@ -253,7 +351,17 @@ self.addEventListener('notificationclick', function (event) {
         url = data.actions[event.action];
     }
     event.notification.close();
-    event.waitUntil(webpushOpen(webpushUrl(url)));
+    // the window first: a click allows opening one only for a short while
+    var opened = webpushOpen(webpushUrl(url));
+    event.waitUntil(Promise.all([opened,
+                                 webpushReport('clicked', data.event)]));
+});
+
+// closed by the user (not by a click: the click handler closes it itself,
+// which fires no event)
+self.addEventListener('notificationclose', function (event) {
+    var data = event.notification.data || {};
+    event.waitUntil(webpushReport('closed', data.event));
 });
 
 // --- pushsubscriptionchange -------------------------------------------------

@@ -36,6 +36,11 @@
  *   timeout       30000             ms to wait for the browser's push
  *                                   service (an offline browser may never
  *                                   answer)
+ *   eventsUrl     '/webpush/events' where webpush-sw.js reports the
+ *                                   notifications shown, clicked and closed
+ *                                   (a webpush_events location); '' turns
+ *                                   reports off. Stored with the state for
+ *                                   the worker when the page subscribes.
  *   declarative   true              subscribe through window.pushManager
  *                                   where the browser has it (Safari's
  *                                   Declarative Web Push: no service worker
@@ -85,6 +90,7 @@
         swUrl: '/webpush-sw.js',
         swScope: undefined,
         timeout: 30000,
+        eventsUrl: '/webpush/events',
         declarative: true
     };
 
@@ -544,6 +550,11 @@
         var k = recordKey(o.providerName, group);
         var found = state.records.find(function (r) { return r.key === k; });
         if (found && !expiresSoon(found)) {
+            var eventsUrl = o.eventsUrl ? absolute(o.eventsUrl) : '';
+            if (state.eventsUrl !== eventsUrl) {
+                state.eventsUrl = eventsUrl;    // the page changed it
+                await saveState(state);
+            }
             return found.uuid;
         }
         if (found) {
@@ -579,6 +590,8 @@
         state.endpoint = sub.endpoint;
         state.applicationServerKey = publicKey;
         state.keyUrl = absolute(o.keyUrl);
+        // for the service worker's engagement reports ('' = none)
+        state.eventsUrl = o.eventsUrl ? absolute(o.eventsUrl) : '';
         state.records.push({
             key: k, uuid: uuid, providerName: o.providerName, group: group,
             localeName: o.localeName || null, apiBase: absolute(o.apiBase),

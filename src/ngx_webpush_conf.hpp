@@ -19,6 +19,7 @@ namespace webpush {
 
 namespace crypto {
 class VapidKey;
+class EventTokenKey;
 }
 
 namespace api {
@@ -63,10 +64,15 @@ struct MainConf {
     ngx_ssl_t           *ssl;                  /* push-service TLS client */
     ngx_shm_zone_t      *queue_zone;           /* the send queue */
     crypto::VapidKey    *vapid_key;            /* owned by cf->pool */
+    crypto::EventTokenKey  *event_key;         /* webpush_events: signs
+                                                  and checks engagement
+                                                  tokens; cf->pool */
     ngx_str_t            vapid_public_key;     /* base64url, 65-byte point */
     ngx_str_t            postgres_host_name;   /* first name to resolve */
     ngx_uint_t           handlers;             /* locations using us */
     ngx_uint_t           database_handlers;    /* ... that need PostgreSQL */
+    ngx_uint_t           events_handlers;      /* webpush_events locations:
+                                                  deliveries carry tokens */
 };
 
 
@@ -77,6 +83,7 @@ enum class Handler : ngx_uint_t {
     providers,
     subscriptions,
     notifications,
+    events,
 };
 
 

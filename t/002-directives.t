@@ -251,6 +251,34 @@ location /api/ { webpush_providers; }
 --- error_log
 "webpush_postgres" is required
 
+=== TEST 25a: webpush_events needs the database
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+--- config
+location /webpush/events { webpush_events; }
+--- must_die
+--- error_log
+"webpush_postgres" is required in the http block when webpush_providers, webpush_subscriptions, webpush_notifications or webpush_events is used
+
+=== TEST 25b: webpush_events takes no argument, and only in a location
+--- http_config
+webpush_vapid_key $TEST_VAPID_KEY;
+webpush_vapid_subject mailto:ops@example.com;
+webpush_postgres "$TEST_PG_CONNINFO";
+--- config
+location /webpush/events { webpush_events on; }
+--- must_die
+--- error_log
+invalid number of arguments in "webpush_events" directive
+
+=== TEST 25c: webpush_events in the http block is refused
+--- http_config
+webpush_events;
+--- must_die
+--- error_log
+"webpush_events" directive is not allowed here
+
 === TEST 26: a bad push host pattern
 --- http_config
 webpush_push_hosts default *.com;
@@ -280,6 +308,7 @@ webpush_groups warehouse store;
 webpush_locales en_US de_DE;
 --- config
 location = /status { webpush_status; }
+location /webpush/events { webpush_events; }
 --- request
 GET /status
 --- error_code: 200

@@ -91,7 +91,8 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
    "payload":{"title":"Picking list","body":"Order 42 is ready","url":"/orders/42"},
    "ttl":600,"urgency":"high","topic":"order-42",
    "delivery":{"targeted":3,"sent":3,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":{"self":"*"}}}
 
 === TEST 4: an unsubscribed browser answers 410: expired at once, never again

@@ -392,7 +392,8 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
  "attributes":{"providerName":"web-push-php","group":{"name":"main","identifier":"1"},
    "payload":{"title":"faults","n":1},"ttl":600,"urgency":"high","topic":"order-42",
    "delivery":{"targeted":20,"sent":13,"pending":0,"failed":7,"gone":0,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":{"self":"*"}}}
 
 === TEST 16: the dead group's counts
@@ -407,7 +408,8 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000002
  "attributes":{"providerName":"web-push-php","group":{"name":"dead","identifier":"1"},
    "payload":{"title":"dead","n":2},"ttl":3600,"urgency":null,"topic":null,
    "delivery":{"targeted":3,"sent":1,"pending":0,"failed":0,"gone":2,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":{"self":"*"}}}
 
 === TEST 17: the next notification to that group skips the gone subscriptions

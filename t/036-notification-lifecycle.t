@@ -234,7 +234,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000008
    "payload":{"title":"never"},"ttl":2419200,"urgency":null,"topic":null,
    "sendAt":"~^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z$",
    "delivery":{"targeted":0,"sent":0,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"cancelled"},
+   "state":"cancelled",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 30
 --- sql
@@ -323,7 +324,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000011
    "sendAt":"2000-01-01T00:00:00Z",
    "delivery":{"targeted":40,"sent":"~^\\d+$","pending":"~^\\d+$","failed":0,"gone":0,
                "cancelled":"~^\\d+$"},
-   "state":"cancelled"},
+   "state":"cancelled",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 30
 --- sql

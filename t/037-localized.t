@@ -105,7 +105,8 @@ GET /api/push-notifications/d0000000-0000-4000-8000-000000000001
                         "en_US":{"title":"Your order shipped"}},
    "ttl":"*","urgency":null,"topic":null,
    "delivery":{"targeted":4,"sent":4,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":{"self":"*"}}}
 
 === TEST 4: without localizedPayloads every subscription gets the payload; GET has no localizedPayloads

@@ -267,7 +267,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000008
    "ratePerMinute":600,
    "delivery":{"targeted":"~^\\d+$","sent":"~^\\d+$","pending":"~^\\d+$",
                "failed":0,"gone":0,"cancelled":0},
-   "state":"sending"},
+   "state":"sending",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 10
 --- sql
@@ -332,7 +333,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000008
    "payload":{"title":"paced"},"ttl":2419200,"urgency":null,"topic":null,
    "ratePerMinute":600,
    "delivery":{"targeted":200,"sent":200,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 
 === TEST 11: cancelled in the middle of a paced fan-out (after about 4 s)
@@ -363,7 +365,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000011
    "ratePerMinute":600,
    "delivery":{"targeted":200,"sent":"~^\\d+$","pending":"~^\\d+$","failed":0,
                "gone":0,"cancelled":"~^[1-9]\\d*$"},
-   "state":"cancelled"},
+   "state":"cancelled",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 20
 --- sql
@@ -423,7 +426,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000012
    "sendAt":"~^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z$",
    "ratePerMinute":600,
    "delivery":{"targeted":0,"sent":0,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"cancelled"},
+   "state":"cancelled",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 30
 --- sql

@@ -7,7 +7,8 @@
 # a 0700 home).
 #
 # Needs /usr/bin/chromium (skipped without it), node and t/node's npm
-# packages; click.test.js also needs Xvfb and xdotool (skipped without).
+# packages; click.test.js also needs Xvfb and xdotool (skipped without;
+# engagement.test.js then runs headless and skips its click).
 # admin.test.js drives the admin page against t/node/mock-push.js on its
 # own port (ADMIN_PUSH_PORT, allowed in webpush_push_hosts) and reads
 # webpush_status at /api/webpush-status as conf/nginx.conf serves it.
@@ -70,11 +71,13 @@ my $server = join "\n",
     'location = /api/webpush-status { keepalive_timeout 0; webpush_status; }',
     '';
 
-# the JSON:API endpoints, each where the module knows its directive
+# the JSON:API endpoints and the engagement reports, each where the module
+# knows its directive
 my %api = (
     webpush_subscriptions => '/api/push-notification-subscriptions',
     webpush_providers     => '/api/push-notification-providers',
     webpush_notifications => '/api/push-notifications',
+    webpush_events        => '/webpush/events',
 );
 my @missing;
 if ($ENV{TEST_PG_DIR}) {
@@ -127,7 +130,7 @@ my %env = (
 # TEST_BROWSER_SCRIPTS="admin subscribe" runs only those
 my @scripts = $ENV{TEST_BROWSER_SCRIPTS}
               ? split(/[\s,]+/, $ENV{TEST_BROWSER_SCRIPTS})
-              : qw(sw kit click subscribe admin);
+              : qw(sw kit click subscribe engagement admin);
 for my $script (@scripts) {
     run_node("$top/t/browser/$script.test.js");
 }

@@ -295,6 +295,13 @@ std::string write_notification(const NotificationResource& n,
     if (n.state) {
         set(a, "state", json_str(*n.state));
     }
+    if (n.engagement) {
+        json_t* e = json_object();
+        set(e, "shown", json_integer(n.engagement->shown));
+        set(e, "clicked", json_integer(n.engagement->clicked));
+        set(e, "closed", json_integer(n.engagement->closed));
+        set(a, "engagement", e);
+    }
     return single(resource(kTypeNotifications, n.uuid, a, base));
 }
 

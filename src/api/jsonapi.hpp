@@ -95,6 +95,14 @@ struct DeliveryCounts {
     std::int64_t cancelled = 0;
 };
 
+// What service workers reported (webpush_events): deliveries shown,
+// clicked, closed; each counted once per delivery.
+struct EngagementCounts {
+    std::int64_t shown = 0;
+    std::int64_t clicked = 0;
+    std::int64_t closed = 0;
+};
+
 // Optional attributes are written as null when absent, as the reference
 // does for its attributes.
 struct NotificationResource {
@@ -112,6 +120,7 @@ struct NotificationResource {
     std::optional<std::int64_t> rate_per_minute;  // "ratePerMinute" when set
     std::optional<DeliveryCounts> delivery;  // GET only
     std::optional<std::string> state;  // GET only: scheduled, sending...
+    std::optional<EngagementCounts> engagement;  // GET only
 };
 
 // {"data":{resource}}

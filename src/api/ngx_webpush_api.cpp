@@ -632,6 +632,12 @@ get_notification(ngx_http_request_t *r, std::string_view id)
             n.rate_per_minute = std::stoll(value(res, 0, 17));
         }
 
+        api::EngagementCounts e;
+        e.shown = std::stoll(value(res, 0, 18));
+        e.clicked = std::stoll(value(res, 0, 19));
+        e.closed = std::stoll(value(res, 0, 20));
+        n.engagement = e;
+
         return send_document(r, NGX_HTTP_OK,
                              api::write_notification(n, link_base(
                                  r, api::kTypeNotifications)));

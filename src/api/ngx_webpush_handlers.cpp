@@ -1,8 +1,8 @@
 /*
  * The content handler of the API's locations (providers, subscriptions,
- * notifications, the VAPID public key; webpush_status has its own in
- * status/).  It is noexcept and turns a C++ failure into a 500, never an
- * exception into nginx.
+ * notifications, engagement events, the VAPID public key; webpush_status
+ * has its own in status/).  It is noexcept and turns a C++ failure into a
+ * 500, never an exception into nginx.
  */
 
 #include "ngx_webpush_conf.hpp"
@@ -80,6 +80,9 @@ try {
 
     case Handler::notifications:
         return notifications_handler(r);
+
+    case Handler::events:
+        return events_handler(r);
 
     case Handler::none:
         break;

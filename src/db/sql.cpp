@@ -1166,6 +1166,34 @@ INSERT INTO webpush_schema_version (version) VALUES (6)
 
 INSERT INTO webpush_schema_version (version) VALUES (7)
     ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 8: engagement (issue 15, webpush_events).  What the
+-- service workers reported of each delivery: one row per (notification,
+-- subscription, type), so that each type counts once however often it is
+-- reported.  The pair is what the signed token names (not a
+-- webpush_delivery row: one need not be kept).  Rows go with their
+-- notification or subscription, as the deliveries do; the index serves
+-- that cascade when a subscription is deleted.
+CREATE TABLE IF NOT EXISTS webpush_engagement (
+    fk_push_notification               integer NOT NULL
+        REFERENCES spy_push_notification (id_push_notification)
+        ON DELETE CASCADE,
+    fk_push_notification_subscription  integer NOT NULL
+        REFERENCES spy_push_notification_subscription
+            (id_push_notification_subscription)
+        ON DELETE CASCADE,
+    type                               varchar(7) NOT NULL
+        CONSTRAINT webpush_engagement_type_check
+        CHECK (type IN ('shown', 'clicked', 'closed')),
+    at                                 timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (fk_push_notification, fk_push_notification_subscription,
+                 type)
+);
+CREATE INDEX IF NOT EXISTS webpush_engagement_subscription
+    ON webpush_engagement (fk_push_notification_subscription);
+
+INSERT INTO webpush_schema_version (version) VALUES (8)
+    ON CONFLICT (version) DO NOTHING;
 )SQL";
 
     /*
@@ -1292,7 +1320,8 @@ const Statement  notification_get = {
     "                                 ',' ORDER BY e.key COLLATE \"C\")"
     "               || '}'"
     "        FROM jsonb_each_text(w.localized_payloads) e),"
-    "       w.rate_per_minute"
+    "       w.rate_per_minute,"
+    "       x.shown, x.clicked, x.closed"
     " FROM spy_push_notification n"
     " JOIN spy_push_notification_provider p"
     "   ON p.id_push_notification_provider = n.fk_push_notification_provider"
@@ -1302,7 +1331,30 @@ const Statement  notification_get = {
     "   ON w.fk_push_notification = n.id_push_notification"
     " CROSS JOIN LATERAL"
     "   webpush_notification_counts(n.id_push_notification) c"
+    " CROSS JOIN LATERAL ("
+    "   SELECT count(*) FILTER (WHERE e.type = 'shown') AS shown,"
+    "          count(*) FILTER (WHERE e.type = 'clicked') AS clicked,"
+    "          count(*) FILTER (WHERE e.type = 'closed') AS closed"
+    "   FROM webpush_engagement e"
+    "   WHERE e.fk_push_notification = n.id_push_notification) x"
     " WHERE n.uuid = $1"
+};
+
+/*
+ * A report for a delivery whose notification or subscription is gone
+ * stores nothing (and a delete racing it fails the insert on its foreign
+ * key, 23503: the handler treats both alike).
+ */
+const Statement  engagement_record = {
+    "webpush_engagement_record",
+    "INSERT INTO webpush_engagement"
+    " (fk_push_notification, fk_push_notification_subscription, type)"
+    " SELECT $1::bigint, $2::bigint, $3"
+    " WHERE EXISTS (SELECT 1 FROM spy_push_notification"
+    "               WHERE id_push_notification = $1::bigint)"
+    "   AND EXISTS (SELECT 1 FROM spy_push_notification_subscription"
+    "               WHERE id_push_notification_subscription = $2::bigint)"
+    " ON CONFLICT DO NOTHING"
 };
 
 const Statement  fanout = {

@@ -77,9 +77,17 @@ extern const Statement  notification_cancel;
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
  * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
- * text or NULL), ratePerMinute (or NULL)
+ * text or NULL), ratePerMinute (or NULL), shown, clicked, closed
+ * (engagement reports)
  */
 extern const Statement  notification_get;
+
+/*
+ * $1 notification id, $2 subscription id, $3 type (shown, clicked,
+ * closed) -> nothing; counted once (a repeat changes nothing), nothing
+ * stored when either is gone
+ */
+extern const Statement  engagement_record;
 
 /*
  * One fan-out step: $1 chunk -> created (deliveries targeted, -1 when no

@@ -13,6 +13,7 @@
 #include "sender/ngx_webpush_sender.hpp"
 #include "push/push_hosts.hpp"
 #include "sender/backlog.hpp"
+#include "sender/event_payload.hpp"
 #include "sender/log_limit.hpp"
 #include "sender/outcome_text.hpp"
 #include "sender/retry.hpp"
@@ -284,6 +285,7 @@ private:
     const PushHosts                  &push_hosts_;
     std::optional<crypto::Encryptor>  encryptor_;
     std::optional<crypto::VapidCache> vapid_;
+    std::optional<EventStamper>       stamper_;   /* webpush_events */
     std::unique_ptr<HttpClient>       http_;
     RetryPolicy                       policy_;
     RandomSource                      random_ = default_random();
@@ -362,6 +364,11 @@ Sender::Impl::Impl(ngx_cycle_t *cycle, MainConf *mcf, db::Pool *pool,
                                mcf->vapid_subject.len));
 
     policy_.max_attempts = static_cast<unsigned>(mcf->max_attempts);
+
+    /* set only with a webpush_events location (setup_events()) */
+    if (mcf->event_key != nullptr) {
+        stamper_.emplace(*mcf->event_key);
+    }
 
     HttpClientConfig hc;
     hc.log = cycle->log;
@@ -915,9 +922,18 @@ Sender::Impl::send(queue::Delivery &&d)
     bool aesgcm = d.encoding == queue::Encoding::aesgcm;
     crypto::EncryptedMessage message;
 
+    /* webpush_events: the payload carries its delivery's signed token */
+    std::optional<std::string> stamped;
+
+    if (stamper_) {
+        stamped = stamper_->stamp(d.payload, d.notification_id,
+                                  d.subscription_id);
+    }
+
     if (!encryptor_->encrypt(aesgcm ? crypto::ContentEncoding::aesgcm
                                     : crypto::ContentEncoding::aes128gcm,
-                             *keys, d.payload, 0, message, reason))
+                             *keys, stamped ? *stamped : d.payload, 0,
+                             message, reason))
     {
         give_up(Outcome::failed, reason);
         return;

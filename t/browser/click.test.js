@@ -13,48 +13,17 @@
 
 'use strict';
 
-const fs = require('node:fs');
-const {execFileSync} = require('node:child_process');
 const {run} = require('./lib/tap');
 const {BASE_URL, checkEnvironment, launch, serviceWorkerCdp, waitFor,
        startXvfb} = require('./lib/browser');
+const {screenProblem, windows, newPopup, clickBody} = require('./lib/xdotool');
 
 const SCOPE = BASE_URL + '/';
-const XDOTOOL = '/usr/bin/xdotool';
-
-function windows(display) {
-    let ids;
-    try {
-        ids = execFileSync(XDOTOOL, ['search', '--onlyvisible', '--name', ''],
-                           {env: {...process.env, DISPLAY: display},
-                            stdio: ['ignore', 'pipe', 'ignore']})
-            .toString().trim().split('\n').filter(Boolean);
-    } catch (e) {
-        return [];                  // xdotool exits 1 when nothing matches
-    }
-    const list = [];
-    for (const id of ids) {
-        let geo;
-        try {
-            geo = execFileSync(XDOTOOL, ['getwindowgeometry', '--shell', id],
-                               {env: {...process.env, DISPLAY: display},
-                                stdio: ['ignore', 'pipe', 'ignore']})
-                .toString();
-        } catch (e) {
-            continue;               // gone since the search
-        }
-        const v = (k) => Number((geo.match(new RegExp(k + '=(\\d+)')) || [])[1]);
-        list.push({id, x: v('X'), y: v('Y'), width: v('WIDTH'),
-                   height: v('HEIGHT')});
-    }
-    return list;
-}
 
 run(async (t) => {
     checkEnvironment(t);
-    if (!fs.existsSync('/usr/bin/Xvfb') || !fs.existsSync(XDOTOOL)) {
-        t.skipAll('needs Xvfb and xdotool (apt-get install xvfb xdotool):'
-                  + ' headless Chromium shows no notification to click');
+    if (screenProblem()) {
+        t.skipAll(screenProblem());
     }
     const xvfb = await startXvfb();
     let browser;
@@ -90,16 +59,9 @@ run(async (t) => {
             await waitFor(() => page.evaluate((n) => window.webpushShown > n,
                                               shown),
                           {what: 'the worker to show the notification'});
-            const popup = await waitFor(() => windows(display).find(
-                (w) => !before.has(w.id) && w.width < 600 && w.height < 300),
+            const popup = await waitFor(() => newPopup(display, before),
                                         {what: 'the notification popup'});
-            // the left half holds icon, title and body; the close and
-            // settings buttons are at the right
-            execFileSync(XDOTOOL, ['mousemove', '--window', popup.id,
-                                   String(Math.round(popup.width / 4)),
-                                   String(Math.round(popup.height / 2)),
-                                   'click', '1'],
-                         {env: {...process.env, DISPLAY: display}});
+            clickBody(display, popup);
             return popup;
         }
 

@@ -293,6 +293,12 @@ TEST(ApiJsonApiWrite, Notification)
     EXPECT_NE(s.find("\"sendAt\":\"2026-05-01T12:00:00Z\","
                      "\"ratePerMinute\":600,\"delivery\""),
               std::string::npos);
+    EXPECT_EQ(s.find("\"engagement\""), std::string::npos);
+    n.engagement = EngagementCounts{5, 2, 1};
+    s = write_notification(n, "");
+    EXPECT_NE(s.find("\"state\":\"cancelled\",\"engagement\":{\"shown\":5,"
+                     "\"clicked\":2,\"closed\":1}}"),
+              std::string::npos);
 }
 
 TEST(ApiJsonApiWrite, Rfc3339)
