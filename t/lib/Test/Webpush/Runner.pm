@@ -180,10 +180,13 @@ sub vapid_public_key {
 
 # the schema version this build creates (src/db/sql.hpp), for tests that
 # check a database was brought up to it
+my $schema_version;
 sub schema_version {
+    return $schema_version if defined $schema_version;
     open my $fh, '<', "$top/src/db/sql.hpp" or die "src/db/sql.hpp: $!";
-    while (<$fh>) {
-        return $1 if /constexpr int\s+schema_version\s*=\s*(\d+);/;
+    while (my $line = <$fh>) {
+        return $schema_version = $1
+            if $line =~ /constexpr int\s+schema_version\s*=\s*(\d+);/;
     }
     die "src/db/sql.hpp names no schema_version";
 }
