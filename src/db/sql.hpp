@@ -18,14 +18,23 @@ struct Statement {
 };
 
 
-/* the schema version this build creates or upgrades to */
-constexpr int  schema_version = 5;
+/*
+ * The schema version this build creates or upgrades to: the highest the
+ * script records (INSERT INTO webpush_schema_version; a unit test holds
+ * them equal).  Any change to the script is a new version: a database at
+ * this version does not run it again.
+ */
+constexpr int  schema_version = 6;
 
 /*
- * One script, run by the first connection of every worker: takes an
- * advisory lock (many workers and nodes start at once), creates what is
- * missing with the reference's names, and records the version.  Tables
- * that Spryker already created are used as they are.
+ * One statement, run by the first connection of every worker.  It reads
+ * the version recorded, without locks that traffic would wait for: at
+ * schema_version or above (a newer module ran; never downgrade) it does
+ * nothing.  Below (a new database, an older version, Spryker's tables
+ * without webpush_schema_version: version 0) it takes an advisory lock
+ * (many workers and nodes start at once), reads the version again,
+ * creates what is missing with the reference's names, and records the
+ * version.  Tables that Spryker already created are used as they are.
  */
 const std::string &schema_sql();
 
