@@ -1094,9 +1094,15 @@ const Statement  notification_create = {
     "      $9, $10, $11::jsonb)"
 };
 
+/*
+ * The fan-out lock first (see fanout below): the cancel waits for the
+ * steps under way, and no step starts from when it waits until it is
+ * done, so that it lands between two steps of its notification.
+ */
 const Statement  notification_cancel = {
     "webpush_notification_cancel",
-    "SELECT webpush_notification_cancel($1)"
+    "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(8675303))"
+    " SELECT webpush_notification_cancel($1) FROM l"
 };
 
 const Statement  notification_get = {
@@ -1134,9 +1140,17 @@ const Statement  notification_get = {
     " WHERE n.uuid = $1"
 };
 
+/*
+ * A step holds the fan-out lock shared; while a cancel holds or waits
+ * for it, no step starts (0: try again).  Waiting for the notification's
+ * row alone, the cancel could be overtaken by the next step: it takes
+ * the row once the step under way commits, and another step may take it
+ * first.
+ */
 const Statement  fanout = {
     "webpush_fanout",
-    "SELECT webpush_fanout($1)"
+    "SELECT CASE WHEN pg_try_advisory_xact_lock_shared(8675303)"
+    " THEN webpush_fanout($1) ELSE 0 END"
 };
 
 const Statement  claim = {

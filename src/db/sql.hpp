@@ -76,18 +76,27 @@ extern const Statement  subscription_delete;
  */
 extern const Statement  notification_create;
 
-/* $1 uuid -> found (boolean) */
+/*
+ * $1 uuid -> found (boolean).  It waits for the fan-out steps under way
+ * (any notification's: they are short) and no step starts meanwhile, so
+ * that no step of the notification follows it.
+ */
 extern const Statement  notification_cancel;
 
 /*
  * $1 uuid -> uuid, provider, group, identifier, payload, ttl, urgency,
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
  * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
- * text or NULL)
+ * text or NULL).  Every count is of delivery rows: targeted is those the
+ * fan-out made (cancelled mid fan-out: the subscriptions reached before
+ * the cancel), the sum of the others.
  */
 extern const Statement  notification_get;
 
-/* $1 chunk -> deliveries created, -1 when no fan-out waits */
+/*
+ * $1 chunk -> deliveries created, -1 when no fan-out waits, 0 also when
+ * a cancel runs or waits (the step is left for the next try)
+ */
 extern const Statement  fanout;
 
 /*
