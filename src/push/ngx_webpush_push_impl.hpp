@@ -45,6 +45,23 @@ constexpr ngx_msec_t  h1_memory = 3600000;
 constexpr unsigned    max_refusals = 8;
 
 
+/*
+ * What a failure before any HTTP answer says about the other exchanges
+ * to the same origin (Impl::opener_gone()): another connection may fare
+ * better after a transient one (a timeout, a reset, a closed connection,
+ * a malformed answer); the others each exchange would meet the same way.
+ * Given to fail() where the failure arises; the error text is for people
+ * only, nothing reads it.
+ */
+enum class FailureKind {
+    transient,
+    resolver,       /* the name: no resolver, not resolved, no address */
+    refused,        /* every address: connections refused, or refused by
+                       the address policy (resp.permanent) */
+    certificate,    /* not trusted, or not valid for the name */
+};
+
+
 struct CachedName {
     std::vector<Addr>  addrs;
     time_t             valid;
@@ -92,6 +109,7 @@ struct Exchange {
     std::string             refusal;        /* why, for that one */
 
     bool                    finished = false;
+    FailureKind             failure_kind = FailureKind::transient;
     bool                    retried = false;
     bool                    got_bytes = false;
 
@@ -184,7 +202,8 @@ public:
     size_t h1_conns() const noexcept { return conns_.size() - h2_.size(); }
     size_t h1_cap() const noexcept;
 
-    void fail(Exchange *ex, const std::string &error) noexcept;
+    void fail(Exchange *ex, const std::string &error,
+              FailureKind kind = FailureKind::transient) noexcept;
     void expire(Exchange *ex) noexcept;
     bool refuse(Exchange *ex, const Addr &a);
     void finish(Exchange *ex) noexcept;

@@ -289,18 +289,12 @@ Impl::opener_gone(Exchange *ex) noexcept
 
     /*
      * Only an answer every exchange would get the same way: the name does
-     * not exist, connections are refused, the addresses or the
-     * certificate are not acceptable.  After a timeout or a reset the
-     * next waiter opens a connection itself.
+     * not resolve, connections are refused, the addresses or the
+     * certificate are not acceptable (FailureKind).  After a timeout or a
+     * reset the next waiter opens a connection itself.
      */
-    const std::string &error = ex->resp.error;
     bool same_for_all = ex->resp.status == 0
-                        && (ex->resp.permanent
-                            || ex->resp.failure != PushFailure::none
-                            || error.rfind("resolver error", 0) == 0
-                            || error.rfind("certificate verify failed", 0)
-                               == 0
-                            || error.rfind("host name mismatch", 0) == 0);
+                        && ex->failure_kind != FailureKind::transient;
 
     while (same_for_all && o.waiting.size() > room) {
         Exchange *w = o.waiting.back();
@@ -311,7 +305,7 @@ Impl::opener_gone(Exchange *ex) noexcept
         w->resp.permanent = ex->resp.permanent;
 
         try {
-            fail(w, ex->resp.error);
+            fail(w, ex->resp.error, ex->failure_kind);
 
         } catch (...) {
             finish(w);
