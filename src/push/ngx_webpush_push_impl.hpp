@@ -145,11 +145,30 @@ struct Exchange {
 };
 
 
-/* the HTTP/2 bookkeeping of one origin (ngx_webpush_push_origins.cpp) */
+/*
+ * The HTTP/2 bookkeeping of one origin (ngx_webpush_push_origins.cpp):
+ * kept while connections to it are being opened or exchanges wait for
+ * it, dropped once unused() (Impl::forget_origin(), drain()).
+ */
 struct Origin {
     size_t                  opening = 0;    /* connections being opened */
     glue::List<Exchange>    waiting;        /* for a stream */
+
+    /* a connection being opened is ready, or failed */
+    void opener_done() noexcept
+    {
+        if (opening > 0) {
+            opening--;
+        }
+    }
+
+    bool unused() const noexcept
+    {
+        return opening == 0 && waiting.empty();
+    }
 };
+
+using Origins = std::unordered_map<std::string, Origin>;
 
 
 class HttpClient::Impl {
@@ -191,6 +210,7 @@ public:
     void drain() noexcept;
     void unwait(Exchange *ex) noexcept;
     void opener_gone(Exchange *ex) noexcept;
+    bool forget_origin(Origins::iterator it) noexcept;
     Conn *with_room(const std::string &key) const noexcept;
     size_t h2_conns(const std::string &key) const noexcept;
     bool may_open(const std::string &key, const Origin &o, size_t ahead)
@@ -253,7 +273,7 @@ private:
     /* HTTP/2: multiplexed connections, origins with exchanges waiting or
        connections being opened, origins known to speak HTTP/1.1 only */
     glue::List<Conn>                                     h2_;
-    std::unordered_map<std::string, Origin>              origins_;
+    Origins                                              origins_;
     util::Lru<std::string, ngx_msec_t>                   h1_origins_{
                                                              max_cached};
     glue::Event                                          drain_ev_;

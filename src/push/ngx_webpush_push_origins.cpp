@@ -80,8 +80,8 @@ Impl::opened(Conn *conn)
 
         auto it = origins_.find(ex->key);
 
-        if (it != origins_.end() && it->second.opening > 0) {
-            it->second.opening--;
+        if (it != origins_.end()) {
+            it->second.opener_done();
         }
     }
 
@@ -227,7 +227,8 @@ Impl::drain() noexcept
             guarded(ex, [&]() { start(ex); });
         }
 
-        if (o.opening == 0 && o.waiting.empty()) {
+        /* forget_origin() leaves this to the walk */
+        if (o.unused()) {
             it = origins_.erase(it);
 
         } else {
@@ -236,6 +237,24 @@ Impl::drain() noexcept
     }
 
     draining_ = false;
+}
+
+
+/*
+ * Drops the origin's entry when nothing is opened or waits for it: true
+ * when dropped.  Not while drain() walks origins_ (a step it runs may end
+ * here): the walk drops it when it passes.
+ */
+bool
+Impl::forget_origin(Origins::iterator it) noexcept
+{
+    if (draining_ || !it->second.unused()) {
+        return false;
+    }
+
+    origins_.erase(it);
+
+    return true;
 }
 
 
@@ -250,9 +269,7 @@ Impl::unwait(Exchange *ex) noexcept
 
     it->second.waiting.remove(ex->wait);
 
-    if (!draining_ && it->second.opening == 0 && it->second.waiting.empty()) {
-        origins_.erase(it);
-    }
+    forget_origin(it);
 }
 
 
@@ -274,9 +291,7 @@ Impl::opener_gone(Exchange *ex) noexcept
 
     Origin &o = it->second;
 
-    if (o.opening > 0) {
-        o.opening--;
-    }
+    o.opener_done();
 
     size_t room = o.opening * assumed_streams;
 
@@ -312,8 +327,7 @@ Impl::opener_gone(Exchange *ex) noexcept
         }
     }
 
-    if (!draining_ && o.opening == 0 && o.waiting.empty()) {
-        origins_.erase(it);
+    if (forget_origin(it)) {
         return;
     }
 
