@@ -25,19 +25,14 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
+use Test::Webpush::Fixture;
 
 my $psql = '$TEST_TOP/t/bin/pgcluster psql $TEST_PG_DIR -d "$TEST_PG_CONNINFO" -At';
 
 defaults(
-    http_config => <<'EOC',
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_postgres_timeout 60s;
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 3s;
-webpush_concurrency 4;
-EOC
+    http_config => Test::Webpush::Fixture::http_config(
+        'webpush_postgres_timeout 60s;', 'webpush_timeout 3s;',
+        'webpush_concurrency 4;'),
     config => <<'EOC',
 location /api/push-notifications { webpush_notifications; }
 location = /ping { return 200 "pong\n"; }
@@ -45,8 +40,8 @@ EOC
 );
 
 vars(
+    Test::Webpush::Fixture::vars('/api/push-notifications'),
     TEST_PSQL => $psql,
-    TEST_API => 'http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications',
     # the notification of group "big": fan-out cursor, done, deliveries
     TEST_BIG => <<'SQL',
 SELECT w.fanout_cursor, w.fanout_done,
@@ -72,21 +67,15 @@ __DATA__
 === TEST 1: 5,000 subscriptions at a slow push service, 3 at a fast one
 --- shell
 node $TEST_TOP/t/node/mock-push.js --port $TEST_PORT_A --pidfile $TEST_NGINX_SERVROOT/pids/mock.pid
---- init_sql
-INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
-INSERT INTO spy_push_notification_group VALUES
-    (1, 'c0000000-0000-4000-8000-000000000001', 'big', '1', now(), now()),
-    (2, 'c0000000-0000-4000-8000-000000000002', 'after', '1', now(), now());
-SELECT setval('id_push_notification_group_pk_seq', 10);
-INSERT INTO spy_push_notification_subscription
-SELECT i, gen_random_uuid()::text, CASE WHEN i <= 5000 THEN 1 ELSE 2 END, 1,
-       NULL, p, md5(p), now() AT TIME ZONE 'UTC' + interval '7 days',
-       now(), now()
-FROM (SELECT i, '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/'
-                || CASE WHEN i <= 5000 THEN 'slow-200' ELSE 'ok' END || '/' || i
-                || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}' AS p
-      FROM generate_series(1, 5003) AS i) s;
-SELECT setval('id_push_notification_subscription_pk_seq', 5003);
+--- init_sql eval
+Test::Webpush::Fixture::provider_sql()
+. Test::Webpush::Fixture::groups_sql([1, 'big', '1'], [2, 'after', '1'])
+. Test::Webpush::Fixture::subscriptions_sql(<<'SQL')
+SELECT i, CASE WHEN i <= 5000 THEN 1 ELSE 2 END,
+       CASE WHEN i <= 5000 THEN 'slow-200' ELSE 'ok' END, NULL, ''
+FROM generate_series(1, 5003) i
+SQL
+. "SELECT setval('id_push_notification_subscription_pk_seq', 5003);\n"
 --- request
 GET /ping
 --- error_code: 200
