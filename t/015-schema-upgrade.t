@@ -363,7 +363,8 @@ GET /push-notifications/e0000000-0000-4000-8000-000000000001
  "attributes":{"providerName":"web-push-php","group":{"name":"all","identifier":"1"},
    "payload":{"n":1},"ttl":3600,"urgency":"high","topic":"n1",
    "delivery":{"targeted":8,"sent":6,"pending":0,"failed":1,"gone":1,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 
 === TEST 9: GET of the notifications fanned out after the upgrade
@@ -377,7 +378,8 @@ GET /push-notifications/e0000000-0000-4000-8000-000000000002
  "attributes":{"providerName":"web-push-php","group":{"name":"all","identifier":"1"},
    "payload":{"n":2},"ttl":2419200,"urgency":null,"topic":null,
    "delivery":{"targeted":7,"sent":7,"pending":0,"failed":0,"gone":0,"cancelled":0},
-   "state":"done"},
+   "state":"done",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- check
 $TEST_GET/e0000000-0000-4000-8000-000000000003 | grep -o '"delivery":{[^}]*},"state":"[a-z]*"'

@@ -1,5 +1,5 @@
 # DELETE /push-notifications/{uuid} between two steps of a fan-out
-# (webpush_fanout(), 2,000 subscriptions a step, src/sender's
+# (webpush_fanout_step(), 2,000 subscriptions a step, src/sender's
 # fanout_chunk): the step under way finishes, no later step runs, what
 # waits in the database is cancelled, what is in flight finishes, and
 # GET's counts add up.
@@ -111,7 +111,7 @@ POST /api/push-notifications
 $TEST_BIG;
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND wait_event_type = 'Lock'
-  AND query LIKE '%webpush_fanout(%'
+  AND query LIKE '%webpush_fanout%'
 --- sql_result
 2000|f|2000
 1
@@ -181,7 +181,8 @@ GET /api/push-notifications/e0000000-0000-4000-8000-000000000001
 {"data":{"type":"push-notifications","id":"e0000000-0000-4000-8000-000000000001",
  "attributes":{"providerName":"web-push-php","group":{"name":"big","identifier":"1"},
    "payload":{"n":"big"},"ttl":"*","urgency":null,"topic":null,
-   "delivery":"*","state":"cancelled"},
+   "delivery":"*","state":"cancelled",
+   "engagement":{"shown":0,"clicked":0,"closed":0}},
  "links":"*"}}
 --- eventually: 30
 --- sql
@@ -219,7 +220,7 @@ sent + cancelled + failed + gone = targeted
 at most 8 more after the DELETE
 
 === TEST 5: a later notification is fanned out and sent; the cancelled one gets nothing more
-# webpush_fanout() takes the lowest notification id that waits: had the
+# webpush_fanout_step() takes the lowest notification id that waits: had the
 # cancelled one still waited, it would have been stepped first
 --- request
 POST /api/push-notifications
