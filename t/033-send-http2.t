@@ -319,6 +319,9 @@ h2 429 {"case":"codes"}
 h2 201 {"case":"codes"} 1 s or more later
 
 === TEST 8: the mock's certificate not trusted (another CA): refused over h2, the service never gets the push
+--- vars
+TEST_HTTP2=on
+TEST_CASE=ca-h2
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
 webpush_vapid_subject mailto:ops@example.com;
@@ -327,17 +330,17 @@ webpush_push_hosts $TEST_H2_HOSTS;
 webpush_ssl_trusted_certificate $TEST_NGINX_SERVROOT/tls/other-ca.pem;
 webpush_timeout 5s;
 webpush_max_attempts 2;
-webpush_http2 on;
+webpush_http2 $TEST_HTTP2;
 --- request
 POST /api/push-notifications
-{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"ca","identifier":"1"},"payload":{"case":"ca-h2"}}}}
+{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"ca","identifier":"1"},"payload":{"case":"$TEST_CASE"}}}}
 --- error_code: 201
 --- eventually: 60
 --- sql
 SELECT d.state, d.attempts, d.last_status, d.last_error
 FROM webpush_deliveries d
 JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
-WHERE n.payload = '{"case":"ca-h2"}'
+WHERE n.payload = '{"case":"$TEST_CASE"}'
 --- sql_result
 failed|2|0|no answer: certificate verify failed: unable to verify the first certificate
 --- check
@@ -348,33 +351,10 @@ pushes received: 0
 certificate verify failed: unable to verify the first certificate, attempts exhausted
 
 === TEST 9: the same with webpush_http2 off: refused alike over HTTP/1.1
---- http_config
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts $TEST_H2_HOSTS;
-webpush_ssl_trusted_certificate $TEST_NGINX_SERVROOT/tls/other-ca.pem;
-webpush_timeout 5s;
-webpush_max_attempts 2;
-webpush_http2 off;
---- request
-POST /api/push-notifications
-{"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"ca","identifier":"1"},"payload":{"case":"ca-http1"}}}}
---- error_code: 201
---- eventually: 60
---- sql
-SELECT d.state, d.attempts, d.last_status, d.last_error
-FROM webpush_deliveries d
-JOIN spy_push_notification n ON n.id_push_notification = d.fk_push_notification
-WHERE n.payload = '{"case":"ca-http1"}'
---- sql_result
-failed|2|0|no answer: certificate verify failed: unable to verify the first certificate
---- check
-echo "pushes received: $($TEST_MOCK log $TEST_PORT_A --fields path | grep -c '^/push/ca/' || true)"
---- check_result
-pushes received: 0
---- error_log
-certificate verify failed: unable to verify the first certificate, attempts exhausted
+--- same_as: TEST 8
+--- vars
+TEST_HTTP2=off
+TEST_CASE=ca-http1
 
 === TEST 10: webpush_http2 off against the h2-capable service: HTTP/1.1 only, all delivered
 --- shell

@@ -16,17 +16,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
+use Test::Webpush::Fixture;
 
-my $http_config = <<'EOC';
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 3s;
-webpush_lease 12s;
-webpush_concurrency 1;
-webpush_max_attempts 1;
-EOC
+my $http_config = Test::Webpush::Fixture::http_config(
+    'webpush_timeout 3s;', 'webpush_lease 12s;', 'webpush_concurrency 1;',
+    'webpush_max_attempts 1;');
 
 defaults(
     http_config => $http_config,
@@ -36,8 +30,7 @@ EOC
 );
 
 vars(
-    TEST_POST => 'curl -s -X POST -H "Content-Type: application/vnd.api+json" http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications',
-    TEST_GET => 'curl -s http://127.0.0.1:$TEST_NGINX_PORT/api/push-notifications',
+    Test::Webpush::Fixture::vars('/api/push-notifications'),
     TEST_HTTP_CONFIG_RESTARTED => $http_config . "webpush_keepalive 8;\n",
 );
 
@@ -48,22 +41,15 @@ __DATA__
 === TEST 1: an idempotent notification is created
 --- shell
 node $TEST_TOP/t/node/mock-push.js --port $TEST_PORT_A --pidfile $TEST_NGINX_SERVROOT/pids/mock.pid
---- init_sql
-INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
-INSERT INTO spy_push_notification_group VALUES
-    (1, 'c0000000-0000-4000-8000-000000000001', 'early', '1', now(), now()),
-    (2, 'c0000000-0000-4000-8000-000000000002', 'slow', '1', now(), now()),
-    (3, 'c0000000-0000-4000-8000-000000000003', 'sched', '1', now(), now());
-SELECT setval('id_push_notification_group_pk_seq', 10);
-INSERT INTO spy_push_notification_subscription
-SELECT id, 'a0000000-0000-4000-8000-' || lpad(id::text, 12, '0'), grp, 1, NULL,
-       '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/' || scenario || '/' || id
-       || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}}',
-       md5(id::text), now() AT TIME ZONE 'UTC' + interval '1 day', now(), now()
-FROM (SELECT id, 1, 'ok' FROM generate_series(21, 23) id
-      UNION ALL SELECT id, 2, 'slow-1000' FROM generate_series(31, 70) id
-      UNION ALL SELECT id, 3, 'ok' FROM generate_series(81, 85) id)
-     AS s(id, grp, scenario);
+--- init_sql eval
+Test::Webpush::Fixture::provider_sql()
+. Test::Webpush::Fixture::groups_sql([1, 'early', '1'], [2, 'slow', '1'],
+                                     [3, 'sched', '1'])
+. Test::Webpush::Fixture::subscriptions_sql(<<'SQL')
+SELECT id, 1, 'ok', NULL, '' FROM generate_series(21, 23) id
+UNION ALL SELECT id, 2, 'slow-1000', NULL, '' FROM generate_series(31, 70) id
+UNION ALL SELECT id, 3, 'ok', NULL, '' FROM generate_series(81, 85) id
+SQL
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"idem","identifier":"1"},"payload":{"title":"once","n":1}}}}

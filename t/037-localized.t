@@ -17,16 +17,11 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::Webpush;
+use Test::Webpush::Fixture;
 
 defaults(
-    http_config => <<'EOC',
-webpush_vapid_key $TEST_VAPID_KEY;
-webpush_vapid_subject mailto:ops@example.com;
-webpush_postgres "$TEST_PG_CONNINFO";
-webpush_push_hosts http://127.0.0.1:$TEST_PORT_A;
-webpush_timeout 2s;
-webpush_locales de_DE fr_FR en_US;
-EOC
+    http_config => Test::Webpush::Fixture::http_config(
+        'webpush_timeout 2s;', 'webpush_locales de_DE fr_FR en_US;'),
     config => <<'EOC',
 location /api/push-notifications { webpush_notifications; }
 EOC
@@ -39,23 +34,19 @@ __DATA__
 === TEST 1: a notification with payloads for de_DE and en_US is created and echoed
 --- shell
 node $TEST_TOP/t/node/mock-push.js --port $TEST_PORT_A --pidfile $TEST_NGINX_SERVROOT/pids/mock.pid
---- init_sql
+--- init_sql eval
+<<'SQL'
 CREATE TABLE spy_locale (id_locale integer NOT NULL PRIMARY KEY,
     locale_name varchar(5) NOT NULL UNIQUE, is_active boolean);
 INSERT INTO spy_locale VALUES (46, 'de_DE', 't'), (47, 'fr_FR', 't'),
     (66, 'en_US', 't');
-INSERT INTO spy_push_notification_provider VALUES (1, '00000000-0000-4000-8000-000000000001', 'web-push-php', now(), now());
-INSERT INTO spy_push_notification_group VALUES
-    (1, 'c0000000-0000-4000-8000-000000000001', 'main', '1', now(), now());
-SELECT setval('id_push_notification_group_pk_seq', 10);
-INSERT INTO spy_push_notification_subscription
-SELECT id, 'a0000000-0000-4000-8000-' || lpad(id::text, 12, '0'), 1, 1, loc,
-       '{"endpoint":"http://127.0.0.1:$TEST_PORT_A/push/ok/' || id
-       || '","keys":{"p256dh":"BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4","auth":"BTBZMqHH6r4Tts7J_aSIgg"}'
-       || enc || '}',
-       md5(id::text), now() AT TIME ZONE 'UTC' + interval '1 day', now(), now()
-FROM (VALUES (1, 46, ''), (2, 47, ''), (3, NULL, ''),
-             (4, 66, ',"contentEncoding":"aesgcm"')) AS s(id, loc, enc);
+SQL
+. Test::Webpush::Fixture::provider_sql()
+. Test::Webpush::Fixture::groups_sql([1, 'main', '1'])
+. Test::Webpush::Fixture::subscriptions_sql(<<'SQL')
+VALUES (1, 1, 'ok', 46, ''), (2, 1, 'ok', 47, ''), (3, 1, 'ok', NULL, ''),
+       (4, 1, 'ok', 66, ',"contentEncoding":"aesgcm"')
+SQL
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"main","identifier":"1"},"payload":{"title":"Order shipped","lang":"en"},"localizedPayloads":{"en_US":{"title":"Your order shipped"},"de_DE":{"title":"Bestellung versandt","body":"Gr\u00fc\u00dfe", "n" : [1, 2]}}}}}

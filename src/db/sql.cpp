@@ -1199,31 +1199,59 @@ INSERT INTO webpush_schema_version (version) VALUES (8)
     /*
      * Every worker runs this when it starts (a respawn, a reload, another
      * node), often while others are sending.  The DDL takes table locks
-     * even when there is nothing to do (CREATE INDEX IF NOT EXISTS: a
-     * ShareLock on the table; DROP TRIGGER: an AccessExclusiveLock), which
-     * blocks webpush_complete() and deadlocks with it; so it runs only
-     * when this exact script has not run on the database before.
+     * even when there is nothing to do (ALTER TABLE ... IF NOT EXISTS: an
+     * AccessExclusiveLock; CREATE INDEX IF NOT EXISTS: a ShareLock), which
+     * queue behind running transactions and every other session behind
+     * them.  So the script first reads the version recorded, taking only
+     * an AccessShareLock on webpush_schema_version (which DDL alone
+     * conflicts with): at schema_version or above there is nothing to do
+     * (above: a newer module ran; never downgrade).  Below it (a new
+     * database, one with Spryker's tables only: version 0), the DDL runs
+     * under an advisory lock, one migrating session at a time across
+     * workers and nodes, after reading the version again: the session it
+     * waited for may have done it.  The table is looked for in pg_class
+     * itself: a name looked up in the caches before the lock could stay
+     * "missing" after it.  webpush_schema_script gets the script's md5,
+     * which modules before this check looked for (the same script is not
+     * run again by them).
      */
     static const std::string  script =
-        "BEGIN;\n"
-        /* one migrating session at a time across workers and nodes */
-        "SELECT pg_advisory_xact_lock(8675309001);\n"
-        "CREATE TABLE IF NOT EXISTS webpush_schema_script (\n"
-        "    md5         text NOT NULL PRIMARY KEY,\n"
-        "    applied_at  timestamptz NOT NULL DEFAULT now());\n"
         "DO $webpush_setup$\n"
         "DECLARE\n"
-        "    v_ddl  constant text := $webpush_ddl$" + ddl
+        "    v_ddl       constant text := $webpush_ddl$" + ddl
         + schema_ranges_sql() + "$webpush_ddl$;\n"
+        "    v_version   constant integer := "
+        + std::to_string(schema_version) + ";\n"
+        "    v_recorded  integer;\n"
         "BEGIN\n"
-        "    IF NOT EXISTS (SELECT 1 FROM webpush_schema_script s\n"
-        "                   WHERE s.md5 = md5(v_ddl)) THEN\n"
-        "        EXECUTE v_ddl;\n"
-        "        INSERT INTO webpush_schema_script (md5) VALUES (md5(v_ddl));\n"
-        "    END IF;\n"
+        "    FOR v_pass IN 1..2 LOOP\n"
+        "        v_recorded := 0;\n"
+        "        IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c\n"
+        "                   WHERE c.relname = 'webpush_schema_version'\n"
+        "                     AND pg_catalog.pg_table_is_visible(c.oid))\n"
+        "        THEN\n"
+        "            EXECUTE 'SELECT coalesce(max(version), 0)'\n"
+        "                || ' FROM webpush_schema_version' INTO v_recorded;\n"
+        "        END IF;\n"
+        "\n"
+        "        IF v_recorded >= v_version THEN\n"
+        "            RETURN;\n"
+        "        END IF;\n"
+        "\n"
+        "        IF v_pass = 1 THEN\n"
+        "            PERFORM pg_advisory_xact_lock(8675309001);\n"
+        "        END IF;\n"
+        "    END LOOP;\n"
+        "\n"
+        "    EXECUTE v_ddl;\n"
+        "\n"
+        "    CREATE TABLE IF NOT EXISTS webpush_schema_script (\n"
+        "        md5         text NOT NULL PRIMARY KEY,\n"
+        "        applied_at  timestamptz NOT NULL DEFAULT now());\n"
+        "    INSERT INTO webpush_schema_script (md5) VALUES (md5(v_ddl))\n"
+        "        ON CONFLICT (md5) DO NOTHING;\n"
         "END\n"
-        "$webpush_setup$;\n"
-        "COMMIT;\n";
+        "$webpush_setup$;\n";
 
     return script;
 }
@@ -1300,9 +1328,15 @@ const Statement  notification_create = {
     "      $9, $10, $11::jsonb, $12::integer)"
 };
 
+/*
+ * The fan-out lock first (see fanout below): the cancel waits for the
+ * steps under way, and no step starts from when it waits until it is
+ * done, so that it lands between two steps of its notification.
+ */
 const Statement  notification_cancel = {
     "webpush_notification_cancel",
-    "SELECT webpush_notification_cancel($1)"
+    "WITH l AS MATERIALIZED (SELECT pg_advisory_xact_lock(8675303))"
+    " SELECT webpush_notification_cancel($1) FROM l"
 };
 
 const Statement  notification_get = {
@@ -1357,9 +1391,20 @@ const Statement  engagement_record = {
     " ON CONFLICT DO NOTHING"
 };
 
+/*
+ * A step holds the fan-out lock shared; while a cancel holds or waits
+ * for it, no step starts (0: try again).  Waiting for the notification's
+ * row alone, the cancel could be overtaken by the next step: it takes
+ * the row once the step under way commits, and another step may take it
+ * first.
+ */
 const Statement  fanout = {
     "webpush_fanout_step",
-    "SELECT created, released, pace_ms FROM webpush_fanout_step($1)"
+    "SELECT c.created, c.released, c.pace_ms"
+    " FROM (SELECT pg_try_advisory_xact_lock_shared(8675303) AS ok) l"
+    " CROSS JOIN LATERAL ("
+    "   SELECT * FROM webpush_fanout_step($1) WHERE l.ok"
+    "   UNION ALL SELECT 0, 0, NULL::integer WHERE NOT l.ok) c"
 };
 
 const Statement  claim = {

@@ -18,14 +18,23 @@ struct Statement {
 };
 
 
-/* the schema version this build creates or upgrades to */
+/*
+ * The schema version this build creates or upgrades to: the highest the
+ * script records (INSERT INTO webpush_schema_version; a unit test holds
+ * them equal).  Any change to the script is a new version: a database at
+ * this version does not run it again.
+ */
 constexpr int  schema_version = 9;
 
 /*
- * One script, run by the first connection of every worker: takes an
- * advisory lock (many workers and nodes start at once), creates what is
- * missing with the reference's names, and records the version.  Tables
- * that Spryker already created are used as they are.
+ * One statement, run by the first connection of every worker.  It reads
+ * the version recorded, without locks that traffic would wait for: at
+ * schema_version or above (a newer module ran; never downgrade) it does
+ * nothing.  Below (a new database, an older version, Spryker's tables
+ * without webpush_schema_version: version 0) it takes an advisory lock
+ * (many workers and nodes start at once), reads the version again,
+ * creates what is missing with the reference's names, and records the
+ * version.  Tables that Spryker already created are used as they are.
  */
 const std::string &schema_sql();
 
@@ -70,7 +79,11 @@ extern const Statement  subscription_delete;
  */
 extern const Statement  notification_create;
 
-/* $1 uuid -> found (boolean) */
+/*
+ * $1 uuid -> found (boolean).  It waits for the fan-out steps under way
+ * (any notification's: they are short) and no step starts meanwhile, so
+ * that no step of the notification follows it.
+ */
 extern const Statement  notification_cancel;
 
 /*
@@ -78,7 +91,9 @@ extern const Statement  notification_cancel;
  * topic, targeted, sent, pending, failed, gone, cancelled, send_at (Unix
  * microseconds or NULL), state, localizedPayloads ({"<locale>":{payload}}
  * text or NULL), ratePerMinute (or NULL), shown, clicked, closed
- * (engagement reports)
+ * (engagement reports).  targeted counts the deliveries the fan-out made
+ * (cancelled mid fan-out: the subscriptions reached before the cancel),
+ * the others are parts of it.
  */
 extern const Statement  notification_get;
 
@@ -91,7 +106,8 @@ extern const Statement  engagement_record;
 
 /*
  * One fan-out step: $1 chunk -> created (deliveries targeted, -1 when no
- * fan-out waits), released (deliveries of a paced notification made due),
+ * fan-out waits, 0 also when a cancel runs or waits: the step is left for
+ * the next try), released (deliveries of a paced notification made due),
  * pace_ms (a paced notification with more to release: milliseconds until
  * its next start slot, when a step should run again; else NULL)
  */

@@ -354,7 +354,7 @@ Impl::resolve(Exchange *ex)
 
     if (conf_.resolver == nullptr) {
         fail(ex, "resolver error: no resolver defined to resolve \""
-                 + ex->name + "\"");
+                 + ex->name + "\"", FailureKind::resolver);
         return;
     }
 
@@ -362,13 +362,13 @@ Impl::resolve(Exchange *ex)
 
     if (ctx == nullptr) {
         fail(ex, "resolver error: cannot start resolving \"" + ex->name
-                 + "\"");
+                 + "\"", FailureKind::resolver);
         return;
     }
 
     if (ctx == NGX_NO_RESOLVER) {
         fail(ex, "resolver error: no resolver defined to resolve \""
-                 + ex->name + "\"");
+                 + ex->name + "\"", FailureKind::resolver);
         return;
     }
 
@@ -384,7 +384,8 @@ Impl::resolve(Exchange *ex)
 
     if (ngx_resolve_name(ctx) != NGX_OK) {
         ex->rctx = nullptr;    /* freed by ngx_resolve_name() */
-        fail(ex, "resolver error: cannot resolve \"" + ex->name + "\"");
+        fail(ex, "resolver error: cannot resolve \"" + ex->name + "\"",
+             FailureKind::resolver);
     }
 }
 
@@ -425,12 +426,14 @@ Impl::resolved(Exchange *ex, ngx_resolver_ctx_t *ctx)
         }
 
         fail(ex, std::string("resolver error: ")
-                 + ngx_resolver_strerror(state) + " (" + ex->name + ")");
+                 + ngx_resolver_strerror(state) + " (" + ex->name + ")",
+             FailureKind::resolver);
         return;
     }
 
     if (addrs.empty()) {
-        fail(ex, "resolver error: no usable address (" + ex->name + ")");
+        fail(ex, "resolver error: no usable address (" + ex->name + ")",
+             FailureKind::resolver);
         return;
     }
 
@@ -535,13 +538,14 @@ Impl::io_failure(Conn *conn, const std::string &error)
 
 
 void
-Impl::fail(Exchange *ex, const std::string &error) noexcept
+Impl::fail(Exchange *ex, const std::string &error, FailureKind kind) noexcept
 {
     if (ex->finished) {
         return;
     }
 
     ex->resp.status = 0;
+    ex->failure_kind = kind;
 
     try {
         ex->resp.error = error;

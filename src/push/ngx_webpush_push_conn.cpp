@@ -97,12 +97,16 @@ Impl::connect_next(Exchange *ex)
                  + (more ? " (and " + std::to_string(more)
                            + (more > 1 ? " more addresses" : " more address")
                            + " refused too)"
-                         : std::string()));
+                         : std::string()),
+             FailureKind::refused);
         return;
     }
 
+    /* the last address tried refused the connection: the origin does */
     fail(ex, ex->last_error.empty() ? std::string("no address to connect to")
-                                    : ex->last_error);
+                                    : ex->last_error,
+         ex->resp.failure != PushFailure::none ? FailureKind::refused
+                                               : FailureKind::transient);
 }
 
 
@@ -452,14 +456,15 @@ Impl::handshake_done(Conn *conn)
 
         if (rc != X509_V_OK) {
             fail(ex, std::string("certificate verify failed: ")
-                     + X509_verify_cert_error_string(rc));
+                     + X509_verify_cert_error_string(rc),
+                 FailureKind::certificate);
             return;
         }
 
         if (!host_matches(conn)) {
             fail(ex, "host name mismatch: the certificate of "
                      + ex->peer_text + " is not valid for \"" + ex->name
-                     + "\"");
+                     + "\"", FailureKind::certificate);
             return;
         }
     }

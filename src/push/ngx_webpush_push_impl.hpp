@@ -45,6 +45,23 @@ constexpr ngx_msec_t  h1_memory = 3600000;
 constexpr unsigned    max_refusals = 8;
 
 
+/*
+ * What a failure before any HTTP answer says about the other exchanges
+ * to the same origin (Impl::opener_gone()): another connection may fare
+ * better after a transient one (a timeout, a reset, a closed connection,
+ * a malformed answer); the others each exchange would meet the same way.
+ * Given to fail() where the failure arises; the error text is for people
+ * only, nothing reads it.
+ */
+enum class FailureKind {
+    transient,
+    resolver,       /* the name: no resolver, not resolved, no address */
+    refused,        /* every address: connections refused, or refused by
+                       the address policy (resp.permanent) */
+    certificate,    /* not trusted, or not valid for the name */
+};
+
+
 struct CachedName {
     std::vector<Addr>  addrs;
     time_t             valid;
@@ -92,6 +109,7 @@ struct Exchange {
     std::string             refusal;        /* why, for that one */
 
     bool                    finished = false;
+    FailureKind             failure_kind = FailureKind::transient;
     bool                    retried = false;
     bool                    got_bytes = false;
 
@@ -127,11 +145,30 @@ struct Exchange {
 };
 
 
-/* the HTTP/2 bookkeeping of one origin (ngx_webpush_push_origins.cpp) */
+/*
+ * The HTTP/2 bookkeeping of one origin (ngx_webpush_push_origins.cpp):
+ * kept while connections to it are being opened or exchanges wait for
+ * it, dropped once unused() (Impl::forget_origin(), drain()).
+ */
 struct Origin {
     size_t                  opening = 0;    /* connections being opened */
     glue::List<Exchange>    waiting;        /* for a stream */
+
+    /* a connection being opened is ready, or failed */
+    void opener_done() noexcept
+    {
+        if (opening > 0) {
+            opening--;
+        }
+    }
+
+    bool unused() const noexcept
+    {
+        return opening == 0 && waiting.empty();
+    }
 };
+
+using Origins = std::unordered_map<std::string, Origin>;
 
 
 class HttpClient::Impl {
@@ -173,6 +210,7 @@ public:
     void drain() noexcept;
     void unwait(Exchange *ex) noexcept;
     void opener_gone(Exchange *ex) noexcept;
+    bool forget_origin(Origins::iterator it) noexcept;
     Conn *with_room(const std::string &key) const noexcept;
     size_t h2_conns(const std::string &key) const noexcept;
     bool may_open(const std::string &key, const Origin &o, size_t ahead)
@@ -184,7 +222,8 @@ public:
     size_t h1_conns() const noexcept { return conns_.size() - h2_.size(); }
     size_t h1_cap() const noexcept;
 
-    void fail(Exchange *ex, const std::string &error) noexcept;
+    void fail(Exchange *ex, const std::string &error,
+              FailureKind kind = FailureKind::transient) noexcept;
     void expire(Exchange *ex) noexcept;
     bool refuse(Exchange *ex, const Addr &a);
     void finish(Exchange *ex) noexcept;
@@ -234,7 +273,7 @@ private:
     /* HTTP/2: multiplexed connections, origins with exchanges waiting or
        connections being opened, origins known to speak HTTP/1.1 only */
     glue::List<Conn>                                     h2_;
-    std::unordered_map<std::string, Origin>              origins_;
+    Origins                                              origins_;
     util::Lru<std::string, ngx_msec_t>                   h1_origins_{
                                                              max_cached};
     glue::Event                                          drain_ev_;

@@ -80,8 +80,8 @@ Impl::opened(Conn *conn)
 
         auto it = origins_.find(ex->key);
 
-        if (it != origins_.end() && it->second.opening > 0) {
-            it->second.opening--;
+        if (it != origins_.end()) {
+            it->second.opener_done();
         }
     }
 
@@ -227,7 +227,8 @@ Impl::drain() noexcept
             guarded(ex, [&]() { start(ex); });
         }
 
-        if (o.opening == 0 && o.waiting.empty()) {
+        /* forget_origin() leaves this to the walk */
+        if (o.unused()) {
             it = origins_.erase(it);
 
         } else {
@@ -236,6 +237,24 @@ Impl::drain() noexcept
     }
 
     draining_ = false;
+}
+
+
+/*
+ * Drops the origin's entry when nothing is opened or waits for it: true
+ * when dropped.  Not while drain() walks origins_ (a step it runs may end
+ * here): the walk drops it when it passes.
+ */
+bool
+Impl::forget_origin(Origins::iterator it) noexcept
+{
+    if (draining_ || !it->second.unused()) {
+        return false;
+    }
+
+    origins_.erase(it);
+
+    return true;
 }
 
 
@@ -250,9 +269,7 @@ Impl::unwait(Exchange *ex) noexcept
 
     it->second.waiting.remove(ex->wait);
 
-    if (!draining_ && it->second.opening == 0 && it->second.waiting.empty()) {
-        origins_.erase(it);
-    }
+    forget_origin(it);
 }
 
 
@@ -274,9 +291,7 @@ Impl::opener_gone(Exchange *ex) noexcept
 
     Origin &o = it->second;
 
-    if (o.opening > 0) {
-        o.opening--;
-    }
+    o.opener_done();
 
     size_t room = o.opening * assumed_streams;
 
@@ -289,18 +304,12 @@ Impl::opener_gone(Exchange *ex) noexcept
 
     /*
      * Only an answer every exchange would get the same way: the name does
-     * not exist, connections are refused, the addresses or the
-     * certificate are not acceptable.  After a timeout or a reset the
-     * next waiter opens a connection itself.
+     * not resolve, connections are refused, the addresses or the
+     * certificate are not acceptable (FailureKind).  After a timeout or a
+     * reset the next waiter opens a connection itself.
      */
-    const std::string &error = ex->resp.error;
     bool same_for_all = ex->resp.status == 0
-                        && (ex->resp.permanent
-                            || ex->resp.failure != PushFailure::none
-                            || error.rfind("resolver error", 0) == 0
-                            || error.rfind("certificate verify failed", 0)
-                               == 0
-                            || error.rfind("host name mismatch", 0) == 0);
+                        && ex->failure_kind != FailureKind::transient;
 
     while (same_for_all && o.waiting.size() > room) {
         Exchange *w = o.waiting.back();
@@ -311,15 +320,14 @@ Impl::opener_gone(Exchange *ex) noexcept
         w->resp.permanent = ex->resp.permanent;
 
         try {
-            fail(w, ex->resp.error);
+            fail(w, ex->resp.error, ex->failure_kind);
 
         } catch (...) {
             finish(w);
         }
     }
 
-    if (!draining_ && o.opening == 0 && o.waiting.empty()) {
-        origins_.erase(it);
+    if (forget_origin(it)) {
         return;
     }
 

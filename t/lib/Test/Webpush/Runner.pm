@@ -46,6 +46,13 @@ package Test::Webpush::Runner;
 #   --- wait               seconds to sleep after the request, before the
 #                          log checks
 #   --- timeout            request timeout (default 10 s)
+#   --- vars               "NAME=value" lines: variables of this block's
+#                          own, expanded like the file's (before them)
+#   --- same_as: TEST 8    the sections this block does not have are
+#                          those of the earlier block whose name begins
+#                          so ("TEST 8:"), its --- vars included (this
+#                          block's own win): a variant of a block is its
+#                          name, what differs and its --- vars
 #
 # $TEST_NGINX_PORT, $TEST_PORT_A...F (free ports for peers; a peer started
 # in the background writes its pid to $TEST_NGINX_SERVROOT/pids/NAME.pid
@@ -92,6 +99,8 @@ my $log_offset = 0;
 my $startup_output = '';     # what nginx said on stderr while starting
 my %defaults;                # sections every block has unless it says
 my %vars;                    # the file's own variables (vars())
+my %block_vars;              # the running block's (--- vars)
+my @seen;                    # the blocks run so far (--- same_as)
 
 sub set_defaults {
     %defaults = (%defaults, @_);
@@ -101,11 +110,51 @@ sub set_vars {
     %vars = (%vars, @_);
 }
 
-# a section of the block, or the file's default for it
-sub section {
+# the earlier block a block's --- same_as names, or undef
+sub base_block {
+    my ($block) = @_;
+    my $ref = $block->can('same_as') ? $block->same_as : undef;
+    return undef unless defined $ref;
+    $ref =~ s/^\s+|\s+$//g;
+    for my $b (reverse @seen) {
+        return $b if $b->name =~ /^\Q$ref\E(?::|\s*$)/;
+    }
+    die "--- same_as: no earlier block named \"$ref\"\n";
+}
+
+# a section of the block, else of its --- same_as block (scalar: the
+# first value of an eval'd list)
+sub own_section {
     my ($block, $name) = @_;
     my $value = $block->can($name) ? $block->$name : undef;
+    return $value if defined $value;
+    my $base = base_block($block);
+    return $base ? own_section($base, $name) : undef;
+}
+
+# the same, every value (an eval'd section may give a list)
+sub section_list {
+    my ($block, $name) = @_;
+    return $block->$name if $block->can($name) && defined $block->$name;
+    my $base = base_block($block);
+    return $base ? section_list($base, $name) : ();
+}
+
+# a section of the block (or of its --- same_as block), or the file's
+# default for it
+sub section {
+    my ($block, $name) = @_;
+    my $value = own_section($block, $name);
     return defined $value ? $value : $defaults{$name};
+}
+
+# the block's --- vars, over those of its --- same_as block
+sub vars_of {
+    my ($block) = @_;
+    my $base = base_block($block);
+    my $own = $block->can('vars') ? $block->vars : undef;
+    return (($base ? vars_of($base) : ()),
+            %{parse_assignments($own, 'vars')});
 }
 
 sub servroot { $servroot }
@@ -194,7 +243,10 @@ sub schema_version {
 sub expand {
     my ($text) = @_;
     return '' unless defined $text;
-    # the file's own first: their text may use the built-in ones
+    # the block's own first, then the file's: their text may use the
+    # file's and the built-in ones
+    $text =~ s/\$(TEST_\w+)/exists $block_vars{$1}
+                              ? $block_vars{$1} : "\$$1"/ge;
     $text =~ s/\$(TEST_\w+)/exists $vars{$1} ? $vars{$1} : "\$$1"/ge;
     my %builtin = (
         TEST_NGINX_PORT     => $port,
@@ -312,13 +364,14 @@ sub stop_nginx {
     sleep 0.1;
 }
 
-# "NAME=value" lines of --- nginx_env
-sub parse_env {
-    my ($text) = @_;
+# "NAME=value" lines of --- nginx_env or --- vars
+sub parse_assignments {
+    my ($text, $section) = @_;
     my %env;
     for my $line (split /\n/, $text // '') {
         next unless $line =~ /\S/;
-        $line =~ /^\s*(\w+)=(.*?)\s*$/ or die "bad --- nginx_env line: $line";
+        $line =~ /^\s*(\w+)=(.*?)\s*$/
+            or die "bad --- $section line: $line";
         $env{$1} = $2;
     }
     return \%env;
@@ -401,13 +454,13 @@ sub matches {
 sub check_logs {
     my ($block, $text, $name) = @_;
 
-    my @expected = patterns($block->error_log);
+    my @expected = patterns(section_list($block, 'error_log'));
     for my $p (@expected) {
         ok(matches($text, $p), "$name - error log has \"$p\"")
             or diag("log:\n$text");
     }
 
-    for my $p (patterns($block->no_error_log)) {
+    for my $p (patterns(section_list($block, 'no_error_log'))) {
         ok(!matches($text, $p), "$name - error log lacks \"$p\"");
     }
 
@@ -484,24 +537,31 @@ sub json_match {
 sub run_block {
     my ($block) = @_;
     my $name = $block->name;
+    %block_vars = vars_of($block);
+    # its sections, or those of its --- same_as block
+    my %sec = map { $_ => own_section($block, $_) }
+        qw(shell must_die init_sql request more_headers timeout error_code
+           response_body response_body_like response_json response_headers
+           wait eventually sql sql_result sql_db check check_result
+           check_like);
 
-    if (defined $block->shell) {
-        my $cmd = expand($block->shell);
+    if (defined $sec{shell}) {
+        my $cmd = expand($sec{shell});
         system('bash', '-euc', $cmd) == 0 or die "--- shell failed: $cmd";
     }
 
-    if (defined $block->must_die) {
+    if (defined $sec{must_die}) {
         write_conf(render_conf($block));
         my ($out, $err) = ('', '');
         my $ok = IPC::Run::run([nginx_cmd('-t')], '<', \undef,
                                '>', \$out, '2>', \$err);
         ok(!$ok, "$name - nginx -t fails");
         my $text = "$out$err";
-        for my $p (patterns($block->error_log)) {
+        for my $p (patterns(section_list($block, 'error_log'))) {
             ok(matches($text, $p), "$name - nginx -t says \"$p\"")
                 or diag($text);
         }
-        for my $p (patterns($block->no_error_log)) {
+        for my $p (patterns(section_list($block, 'no_error_log'))) {
             ok(!matches($text, $p), "$name - nginx -t does not say \"$p\"");
         }
         $running_conf = undef if defined $running_conf;
@@ -509,7 +569,8 @@ sub run_block {
     }
 
     my $conf = render_conf($block);
-    my $env = parse_env(expand(section($block, 'nginx_env')));
+    my $env = parse_assignments(expand(section($block, 'nginx_env')),
+                                'nginx_env');
     my $key = running_key($conf, $env);
     if (!defined $running_conf || $running_conf ne $key) {
         $log_offset = log_size();
@@ -521,12 +582,12 @@ sub run_block {
         $log_offset = log_size();
     }
 
-    psql(expand($block->init_sql)) if defined $block->init_sql;
+    psql(expand($sec{init_sql})) if defined $sec{init_sql};
 
-    if (defined $block->request) {
-        my ($method, $uri, $body) = parse_request(expand($block->request));
-        my $headers = parse_headers(expand($block->more_headers));
-        my $http = HTTP::Tiny->new(timeout => $block->timeout || 10,
+    if (defined $sec{request}) {
+        my ($method, $uri, $body) = parse_request(expand($sec{request}));
+        my $headers = parse_headers(expand($sec{more_headers}));
+        my $http = HTTP::Tiny->new(timeout => $sec{timeout} || 10,
                                    keep_alive => 0,
                                    max_redirect => 0);
         my $res = $http->request($method, "http://127.0.0.1:$port$uri", {
@@ -534,32 +595,32 @@ sub run_block {
             defined $body ? (content => $body) : (),
         });
 
-        if (defined $block->error_code) {
-            is($res->{status}, $block->error_code, "$name - status")
+        if (defined $sec{error_code}) {
+            is($res->{status}, $sec{error_code}, "$name - status")
                 or diag($res->{content});
         }
 
         my $content = $res->{content} // '';
-        if (defined $block->response_body) {
-            my $want = $block->response_body;
+        if (defined $sec{response_body}) {
+            my $want = $sec{response_body};
             $want =~ s/\n\z//;
             (my $got = $content) =~ s/\n\z//;
             is($got, $want, "$name - response body");
         }
-        if (defined $block->response_body_like) {
-            my $re = $block->response_body_like;
+        if (defined $sec{response_body_like}) {
+            my $re = $sec{response_body_like};
             $re =~ s/\n\z//;
             like($content, qr/$re/s, "$name - response body like");
         }
-        if (defined $block->response_json) {
-            my $want = JSON::PP->new->decode(expand($block->response_json));
+        if (defined $sec{response_json}) {
+            my $want = JSON::PP->new->decode(expand($sec{response_json}));
             my $got = eval { JSON::PP->new->decode($content) };
             my $err = $@ ? "not JSON: $content"
                          : json_match($got, $want, '$');
             ok(!$err, "$name - response JSON") or diag($err);
         }
-        if (defined $block->response_headers) {
-            for my $line (split /\n/, $block->response_headers) {
+        if (defined $sec{response_headers}) {
+            for my $line (split /\n/, $sec{response_headers}) {
                 if ($line =~ /^!\s*(\S+)/) {
                     ok(!exists $res->{headers}{lc $1},
                        "$name - no header $1");
@@ -577,28 +638,28 @@ sub run_block {
         }
     }
 
-    sleep($block->wait) if $block->wait;
+    sleep($sec{wait}) if $sec{wait};
 
     # with --- eventually: N, checks are repeated until they pass or N
     # seconds have gone by (delivery is asynchronous)
-    my $deadline = time + ($block->eventually // 0);
+    my $deadline = time + ($sec{eventually} // 0);
 
-    if (defined $block->sql) {
-        my $want = $block->sql_result // '';
+    if (defined $sec{sql}) {
+        my $want = $sec{sql_result} // '';
         $want =~ s/\n\z//;
         my $got;
         while (1) {
-            ($got = psql(expand($block->sql), $block->sql_db)) =~ s/\n\z//;
+            ($got = psql(expand($sec{sql}), $sec{sql_db})) =~ s/\n\z//;
             last if $got eq $want || time >= $deadline;
             sleep 0.2;
         }
         is($got, $want, "$name - sql result");
     }
 
-    if (defined $block->check) {
-        my $cmd = expand($block->check);
-        my $want = $block->check_result;     # scalar: a missing section
-        my $like = $block->check_like;       # returns an empty list
+    if (defined $sec{check}) {
+        my $cmd = expand($sec{check});
+        my $want = $sec{check_result};
+        my $like = $sec{check_like};
         $want =~ s/\n\z// if defined $want;
         $like =~ s/\n\z// if defined $like;
         my $got;
@@ -632,6 +693,7 @@ sub run_blocks {
     setup();
     for my $block (@blocks) {
         run_block($block);
+        push @seen, $block;
     }
     done_testing();
 }
