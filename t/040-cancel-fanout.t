@@ -6,9 +6,9 @@
 #
 # 5,000 subscriptions (ids 1-5000, group "big") at the mock push service,
 # each answered 201 after 200 ms; webpush_concurrency 4 (2 workers: at
-# most 8 in flight).  The landing is made certain with a row lock: the
-# test's own session holds subscription 2001, the first of the second
-# step, FOR UPDATE; the second step's foreign-key check on it waits, its
+# most 8 in flight).  The landing is made certain with a lock: the test's
+# own session holds an advisory lock that a test-only trigger makes the
+# second step's first range (subscription 2001 on) wait for, its
 # notification row locked.  The DELETE comes while it waits, and waits
 # for it (seen in pg_stat_activity); then the test's session ends, the
 # second step commits and the cancel runs before any third step.
@@ -88,9 +88,18 @@ FROM spy_push_notification_subscription GROUP BY 1 ORDER BY 1
 
 === TEST 2: with subscription 2001 locked, the first step is made and the second waits
 --- shell
-PGAPPNAME=t040-holder $TEST_PSQL -c "BEGIN" \
-    -c "SELECT 1 FROM spy_push_notification_subscription
-        WHERE id_push_notification_subscription = 2001 FOR UPDATE" \
+# the second step's first range (subscription 2001 on) waits for the
+# test's advisory lock
+$TEST_PSQL -c "CREATE FUNCTION t040_hold() RETURNS trigger LANGUAGE plpgsql
+    AS \$\$ BEGIN
+        PERFORM pg_advisory_lock_shared(4040);
+        PERFORM pg_advisory_unlock_shared(4040);
+        RETURN NEW;
+    END \$\$" \
+    -c "CREATE TRIGGER t040_hold BEFORE INSERT ON webpush_batch FOR EACH ROW
+        WHEN (NEW.first_subscription > 2000) EXECUTE FUNCTION t040_hold()" \
+    > /dev/null
+PGAPPNAME=t040-holder $TEST_PSQL -c "SELECT pg_advisory_lock(4040)" \
     -c "SELECT pg_sleep(600)" > /dev/null 2>&1 &
 echo $! > $TEST_NGINX_SERVROOT/pids/holder.pid
 for _ in $(seq 600); do
