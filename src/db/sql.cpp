@@ -616,7 +616,10 @@ BEGIN
                OR w.pace_next_at <= now())
         ORDER BY w.fanout_created DESC, w.fk_push_notification
         LIMIT 1
-        FOR UPDATE OF w SKIP LOCKED;
+        -- NO KEY: a claim splitting one of its ranges inserts a
+        -- webpush_batch row whose foreign-key check takes KEY SHARE on
+        -- this row; FOR UPDATE would make that claim wait for the step
+        FOR NO KEY UPDATE OF w SKIP LOCKED;
 
     IF v_id IS NULL THEN
         RETURN QUERY SELECT -1, 0, NULL::integer;
