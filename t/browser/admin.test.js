@@ -428,9 +428,13 @@ run(async (t) => {
                                                 Number(td.textContent)])));
         const status = await waitFor(async () => {
             const f = await page.$(row) && await figures();
-            return f && f.sent === 6 && f;
+            // each worker's figures arrive when a poll reaches it: wait
+            // until every one has (the retries may be another worker's)
+            return f && f.sent === 6 && f.failed === 1 && f.gone === 1
+                   && f.retried >= 2 && f;
         }, {timeoutMs: LONG, intervalMs: 500,
-            what: 'the status table to add up 6 sent for ' + ORIGIN})
+            what: 'the status table to add up 6 sent, 1 failed, 1 gone and'
+                  + ' 2 retried for ' + ORIGIN})
             .catch(async (e) => {
                 t.diag(e.message + ': it shows ' + JSON.stringify(
                     await page.$(row) && await figures()) + '; '
