@@ -4,8 +4,11 @@
  * Before, the fan-out wrote a webpush_delivery row for every delivery,
  * the claim updated it, the write-back updated it again and added the
  * reference's delivery log row: four row writes with their index entries,
- * foreign-key checks and WAL, about 65 µs of PostgreSQL CPU a delivery,
- * more than the encryption costs (issue 16).
+ * foreign-key checks and WAL: 65-106 µs of PostgreSQL CPU a delivery
+ * measured here, more than the encryption costs (issue 16; now 37 µs,
+ * bench/RESULTS.md).  Paced notifications (ratePerMinute) keep a row per
+ * delivery: their pace is released row by row (sql.cpp,
+ * webpush_fanout_step), and a slow pace costs the database little.
  *
  * Now the fan-out writes one webpush_batch row per range of up to 500 of
  * a notification's subscriptions (by id: the range and the notification's
