@@ -4,9 +4,10 @@
 # work nobody announced (no NOTIFY, or a lost LISTEN connection) is found
 # by the poll.
 #
-# Wake-ups are the workers' context switches (t/bin/wakeups) over 5 s; the
-# bound is an upper one with headroom (the aim is 1 to 2 a second), so a
-# loaded machine does not make it fail.
+# Wake-ups are the workers' voluntary context switches (t/bin/wakeups)
+# over 5 s; the bound is an upper one with headroom (the aim is 1 to 2 a
+# second), and preemptions are not counted, so a loaded machine does not
+# make it fail.
 
 use strict;
 use warnings;
