@@ -28,6 +28,8 @@
 
 #include "push/ngx_webpush_push_impl.hpp"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <exception>
 #include <new>
@@ -51,6 +53,33 @@ errno_text(ngx_err_t err)
 
     return " (" + std::to_string(err) + ": "
            + std::string(reinterpret_cast<char *>(buf), last - buf) + ")";
+}
+
+
+bool
+input_waiting(ngx_connection_t *c) noexcept
+{
+    int  n = 0;
+
+    if (c->ssl != nullptr && SSL_pending(c->ssl->connection) > 0) {
+        n = 1;
+
+    } else if (ioctl(c->fd, FIONREAD, &n) == -1) {
+        return false;
+    }
+
+    if (n <= 0) {
+        return false;
+    }
+
+    /* as ngx_epoll_process_events() marks a readable socket */
+    c->read->ready = 1;
+    c->read->available = -1;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "timer fired with the answer unread in the socket "
+                  "(the worker was stalled): reading it");
+    return true;
 }
 
 

@@ -192,6 +192,10 @@ Http1::on_readable(Conn *conn)
     Exchange *ex = conn->ex;
     ngx_buf_t *b = conn->buf;
 
+    if (c->read->timedout && input_waiting(c)) {
+        c->read->timedout = 0;
+    }
+
     if (c->read->timedout) {
         c->timedout = 1;
 

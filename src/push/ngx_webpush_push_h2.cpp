@@ -299,10 +299,12 @@ Http2::on_readable(Conn *conn)
                 return;
             }
 
-            c->timedout = 1;
-            failure("timed out (reading the response from "
-                    + conn->peer_text + ")");
-            return;
+            if (!input_waiting(c)) {
+                c->timedout = 1;
+                failure("timed out (reading the response from "
+                        + conn->peer_text + ")");
+                return;
+            }
         }
 
         bool got = false;

@@ -316,6 +316,17 @@ void keep_field(PushResponse &resp, Kept kept, std::string_view value);
 void on_read(ngx_event_t *ev) noexcept;
 void on_write(ngx_event_t *ev) noexcept;
 
+/*
+ * A read timer fired while the answer already waits in the socket: true,
+ * and the read event is made ready again so the next recv() takes it.
+ * After a stall (SIGSTOP, a paused VM, a slow step elsewhere) nginx's
+ * epoll_wait() returns EINTR or the ready events, the clock jumps, and
+ * the timers expire before those events are handled: without this check
+ * an answer that arrived in time reads as a timeout (and a retry sends
+ * the message twice).
+ */
+bool input_waiting(ngx_connection_t *c) noexcept;
+
 
 /* runs a step for the exchange; a C++ failure fails the exchange */
 template <typename F>
