@@ -51,4 +51,17 @@ Backlog::target() const noexcept
                std::clamp<std::uint64_t>(want, floor_, cap_));
 }
 
+
+std::size_t
+Backlog::claim_size(std::size_t depth, std::size_t max) const noexcept
+{
+    std::size_t want = target();
+
+    if (depth >= want || (depth > 0 && depth > want / 2)) {
+        return 0;
+    }
+
+    return std::min(want - depth, max);
+}
+
 } // namespace webpush::sender

@@ -384,13 +384,11 @@ Sender::Impl::claim()
 
     backlog_target_->sample(qs.count(queue::Counter::popped), now_ms());
 
-    size_t depth = qs.depth;
-    size_t target = backlog_target_->target();
-    size_t want = depth < target ? target - depth : 0;
-    size_t room = std::min({queue_->room(), claim_max, want});
+    size_t room = backlog_target_->claim_size(
+                      qs.depth, std::min(queue_->room(), claim_max));
 
     if (room == 0) {
-        /* back-pressure: the queue is full; claim once it drained */
+        /* the queue holds enough, or is full: claim once it drained */
         return;
     }
 

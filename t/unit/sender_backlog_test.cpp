@@ -62,3 +62,27 @@ TEST(SenderBacklog, ANewQueueStartsAgain)
     EXPECT_EQ(b.rate(), 100u);
     EXPECT_EQ(b.target(), 1000u);
 }
+
+
+TEST(SenderBacklog, ClaimsOnceTheQueueDrainedToHalf)
+{
+    Backlog b(200, 1000, 40000);   /* target: the floor, 200 */
+
+    EXPECT_EQ(b.claim_size(0, 500), 200u);      /* empty: all of it */
+    EXPECT_EQ(b.claim_size(150, 500), 0u);      /* more than half held */
+    EXPECT_EQ(b.claim_size(101, 500), 0u);
+    EXPECT_EQ(b.claim_size(100, 500), 100u);    /* half: top it up */
+    EXPECT_EQ(b.claim_size(30, 500), 170u);
+    EXPECT_EQ(b.claim_size(30, 50), 50u);       /* at most max */
+    EXPECT_EQ(b.claim_size(0, 0), 0u);          /* the queue is full */
+    EXPECT_EQ(b.claim_size(250, 500), 0u);      /* above the target */
+}
+
+
+TEST(SenderBacklog, AnEmptyQueueIsToppedUpWhateverTheTarget)
+{
+    Backlog b(1, 1, 40000);
+
+    EXPECT_EQ(b.claim_size(0, 500), 1u);
+    EXPECT_EQ(b.claim_size(1, 500), 0u);
+}
