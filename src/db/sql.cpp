@@ -988,9 +988,11 @@ CREATE INDEX IF NOT EXISTS webpush_idempotency_created
 -- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
 -- stops (it holds the notification's row while a step runs, so this waits
 -- for a step under way and then sees its deliveries); deliveries waiting
--- in the database become 'cancelled'; NOTIFY "cancel <id>" makes the
--- senders give back unsent what their queues hold of it; those in flight
--- finish (webpush_complete and webpush_claim cancel what comes back).
+-- in the database become 'cancelled', rows and ranges not claimed (schema
+-- version 9, webpush_batch); NOTIFY "cancel <id>" makes the senders give
+-- back unsent what their queues hold of it; those in flight finish
+-- (the write-backs and the claims cancel what comes back or what they
+-- meet of it).
 CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
 RETURNS boolean
 LANGUAGE plpgsql AS $fn$
@@ -1015,6 +1017,13 @@ BEGIN
     UPDATE webpush_delivery d
         SET state = 'cancelled', updated_at = now()
         WHERE d.fk_push_notification = v_id AND d.state = 'ready';
+
+    -- its ranges not claimed become 'cancelled' too.  webpush_batch is
+    -- created further down (sql_ranges.cpp): PL/pgSQL looks the table up
+    -- when this runs, not when it is created.
+    UPDATE webpush_batch b
+        SET state = 'cancelled'
+        WHERE b.fk_push_notification = v_id AND b.state = 'ready';
 
     -- every worker of every node drops what it holds of it unsent
     PERFORM pg_notify('webpush', 'cancel ' || v_id);

@@ -1,5 +1,7 @@
 /*
  * Schema version 9: deliveries as ranges of subscriptions; see sql.hpp.
+ * Its script runs after sql.cpp's and ends the whole: the last version
+ * (10) is recorded here.
  *
  * Before, the fan-out wrote a webpush_delivery row for every delivery,
  * the claim updated it, the write-back updated it again and added the
@@ -480,45 +482,14 @@ CREATE OR REPLACE VIEW webpush_deliveries AS
       AND (l.fk_push_notification IS NOT NULL
            OR (b.state <> 'done' AND s.expired_at > now() AT TIME ZONE 'UTC'));
 
--- DELETE /push-notifications/{uuid}, as in version 5, and its ranges not
--- claimed become 'cancelled' too.
-CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
-RETURNS boolean
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    v_id  integer;
-BEGIN
-    SELECT n.id_push_notification INTO v_id
-        FROM spy_push_notification n WHERE n.uuid = p_uuid;
-
-    IF v_id IS NULL THEN
-        RETURN false;
-    END IF;
-
-    INSERT INTO webpush_notification (fk_push_notification, fanout_done,
-                                      cancelled_at)
-        VALUES (v_id, true, now())
-        ON CONFLICT (fk_push_notification) DO UPDATE
-        SET fanout_done = true,
-            cancelled_at = coalesce(webpush_notification.cancelled_at,
-                                    now());
-
-    UPDATE webpush_delivery d
-        SET state = 'cancelled', updated_at = now()
-        WHERE d.fk_push_notification = v_id AND d.state = 'ready';
-
-    UPDATE webpush_batch b
-        SET state = 'cancelled'
-        WHERE b.fk_push_notification = v_id AND b.state = 'ready';
-
-    -- every worker of every node drops what it holds of it unsent
-    PERFORM pg_notify('webpush', 'cancel ' || v_id);
-
-    RETURN true;
-END
-$fn$;
-
 INSERT INTO webpush_schema_version (version) VALUES (9)
+    ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 10: one definition of each function.
+-- webpush_notification_cancel (sql.cpp) cancels ranges too, instead of a
+-- copy here.  A database at 9 gets them as every upgrade does: the whole
+-- script runs.
+INSERT INTO webpush_schema_version (version) VALUES (10)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
