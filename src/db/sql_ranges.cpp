@@ -233,9 +233,10 @@ $fn$;
 -- current claim only, become webpush_delivery rows: failed, gone, retry
 -- (ready after p_delay ms, one attempt made) or release (ready at once,
 -- none made; cancelled when the notification is).  Then the range counts
--- them and is done when its claim has nothing outstanding.  A subscription
--- gone, or unreachable p_unreachable_limit times in a row, expires as in
--- webpush_complete.
+-- them and is done when its claim has nothing outstanding.  What the
+-- outcomes of current claims tell of their subscriptions is applied as
+-- for rows (webpush_subscription_outcomes): a subscription gone, or
+-- unreachable p_unreachable_limit times in a row, expires.
 CREATE OR REPLACE FUNCTION webpush_complete_work(p_ids bigint[],
     p_batches bigint[], p_claims integer[], p_notifications integer[],
     p_subscriptions integer[], p_outcomes text[], p_statuses integer[],
@@ -249,6 +250,7 @@ SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE
     v_ids          bigint[];
+    v_sids         integer[];
     v_outcomes     text[];
     v_statuses     integer[];
     v_errors       text[];
@@ -358,51 +360,28 @@ BEGIN
         FROM per_batch p
         WHERE b.id = p.batch
         RETURNING 1
-    ), answered AS (
-        DELETE FROM webpush_subscription_state st
-        WHERE st.fk_push_notification_subscription IN
-            (SELECT c.sid FROM live c WHERE c.status > 0)
-        RETURNING 1
-    ), unreachable AS (
-        INSERT INTO webpush_subscription_state AS st
-            (fk_push_notification_subscription, unreachable_count,
-             updated_at)
-        SELECT c.sid, count(*), now() FROM live c
-        WHERE coalesce(c.unreachable, false) AND c.outcome = 'failed'
-          AND c.sid NOT IN (SELECT a.sid FROM live a WHERE a.status > 0)
-        GROUP BY c.sid
-        ORDER BY c.sid
-        ON CONFLICT (fk_push_notification_subscription) DO UPDATE
-        SET unreachable_count = st.unreachable_count
-                                + EXCLUDED.unreachable_count,
-            updated_at = now()
-        RETURNING st.fk_push_notification_subscription AS sid,
-                  st.unreachable_count AS n
-    ), dead AS (
-        SELECT c.sid FROM live c WHERE c.outcome = 'gone'
-        UNION
-        SELECT u.sid FROM unreachable u WHERE u.n >= p_unreachable_limit
-    ), expired AS (
-        UPDATE spy_push_notification_subscription s
-        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
-            updated_at = now() AT TIME ZONE 'UTC'
-        WHERE s.id_push_notification_subscription IN (SELECT sid FROM dead)
-        RETURNING 1
-    ), dropped AS (
-        UPDATE webpush_delivery d
-        SET state = 'gone', updated_at = now()
-        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
-            (SELECT sid FROM dead)
-        RETURNING 1
     )
     SELECT (SELECT count(*) FROM ranged)::integer
            + 0 * ((SELECT count(*) FROM counted)
                   + (SELECT count(*) FROM logged)
-                  + (SELECT count(*) FROM handed)
-                  + (SELECT count(*) FROM expired)
-                  + (SELECT count(*) FROM dropped)
-                  + (SELECT count(*) FROM answered))::integer
-        INTO v_ranged;
+                  + (SELECT count(*) FROM handed))::integer,
+           l.sids, l.outcomes, l.statuses, l.unreachable
+        INTO v_ranged, v_sids, v_outcomes, v_statuses, v_unreachable
+        -- one pass over live: the arrays stay aligned
+        FROM (SELECT array_agg(c.sid) AS sids,
+                     array_agg(c.outcome) AS outcomes,
+                     array_agg(c.status) AS statuses,
+                     array_agg(c.unreachable) AS unreachable
+              FROM live c) l;
+
+    -- the outcomes of the current claims, as the rows' in webpush_complete
+    -- (a statement of its own, after this one: it sees what this one
+    -- handed over to rows)
+    IF v_sids IS NOT NULL THEN
+        PERFORM webpush_subscription_outcomes(v_sids, v_outcomes,
+                                              v_statuses, v_unreachable,
+                                              p_unreachable_limit);
+    END IF;
 
     RETURN v_rows + v_ranged;
 END
@@ -487,8 +466,9 @@ INSERT INTO webpush_schema_version (version) VALUES (9)
 
 -- Schema version 10: one definition of each function.
 -- webpush_notification_cancel (sql.cpp) cancels ranges too, instead of a
--- copy here.  A database at 9 gets them as every upgrade does: the whole
--- script runs.
+-- copy here; webpush_subscription_outcomes (sql.cpp) is what
+-- webpush_complete and webpush_complete_work did each in their own copy.
+-- A database at 9 gets them as every upgrade does: the whole script runs.
 INSERT INTO webpush_schema_version (version) VALUES (10)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
