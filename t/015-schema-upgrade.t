@@ -226,7 +226,8 @@ schema setup failed
 --- shell
 $TEST_PSQL -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                WHERE application_name = 't015-holder'" > /dev/null
-$TEST_PSQL -c "DELETE FROM webpush_schema_version WHERE version >= 6" > /dev/null
+$TEST_PSQL -c "DELETE FROM webpush_schema_version WHERE version >= 6" \
+    -c "DROP FUNCTION webpush_subscription_outcomes" > /dev/null
 --- nginx_env
 T015_START=4
 --- request
@@ -234,9 +235,11 @@ GET /push-notification-providers
 --- error_code: 200
 --- sql
 SELECT to_regclass('webpush_delivery_subscription') IS NOT NULL;
+SELECT to_regproc('webpush_subscription_outcomes') IS NOT NULL;
 SELECT string_agg(version::text, ',' ORDER BY version) FROM webpush_schema_version;
 SELECT count(*) FROM webpush_schema_script
 --- sql_result
+t
 t
 1,2,3,4,5,6,7,8,9,10
 2
