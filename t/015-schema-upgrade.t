@@ -177,7 +177,7 @@ GET /push-notification-providers
 SELECT string_agg(version::text, ',' ORDER BY version) FROM webpush_schema_version;
 SELECT to_regclass('webpush_delivery_subscription') IS NOT NULL
 --- sql_result
-1,2,3,4,5,6,7,8,9
+1,2,3,4,5,6,7,8,9,10
 t
 
 === TEST 2: started again at its version under a table lock: served at once, the script does not run
@@ -195,7 +195,7 @@ SELECT string_agg(version::text, ',' ORDER BY version) FROM webpush_schema_versi
 SELECT count(*) FROM pg_stat_activity WHERE application_name = 't015-holder'
 --- sql_result
 t
-1,2,3,4,5,6,7,8,9
+1,2,3,4,5,6,7,8,9,10
 1
 --- no_error_log
 schema setup failed
@@ -216,7 +216,7 @@ SELECT md5 FROM webpush_schema_script;
 SELECT count(*) FROM pg_stat_activity WHERE application_name = 't015-holder'
 --- sql_result
 t
-1,2,3,4,5,6,7,8,9,1000
+1,2,3,4,5,6,7,8,9,10,1000
 the newer script
 1
 --- no_error_log
@@ -226,7 +226,8 @@ schema setup failed
 --- shell
 $TEST_PSQL -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                WHERE application_name = 't015-holder'" > /dev/null
-$TEST_PSQL -c "DELETE FROM webpush_schema_version WHERE version >= 6" > /dev/null
+$TEST_PSQL -c "DELETE FROM webpush_schema_version WHERE version >= 6" \
+    -c "DROP FUNCTION webpush_subscription_outcomes" > /dev/null
 --- nginx_env
 T015_START=4
 --- request
@@ -234,11 +235,13 @@ GET /push-notification-providers
 --- error_code: 200
 --- sql
 SELECT to_regclass('webpush_delivery_subscription') IS NOT NULL;
+SELECT to_regproc('webpush_subscription_outcomes') IS NOT NULL;
 SELECT string_agg(version::text, ',' ORDER BY version) FROM webpush_schema_version;
 SELECT count(*) FROM webpush_schema_script
 --- sql_result
 t
-1,2,3,4,5,6,7,8,9
+t
+1,2,3,4,5,6,7,8,9,10
 2
 
 === TEST 5: a populated version-4 database: the module starts on it and upgrades it
@@ -277,7 +280,7 @@ SELECT character_maximum_length FROM information_schema.columns
 SELECT to_regclass('webpush_idempotency') IS NOT NULL;
 SELECT count(*) FROM t015_before
 --- sql_result
-1,2,3,4,5,6,7,8,9
+1,2,3,4,5,6,7,8,9,10
 cancelled_at,localized_by_locale,localized_payloads,send_at
 9
 t

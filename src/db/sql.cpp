@@ -857,6 +857,75 @@ CREATE TABLE IF NOT EXISTS webpush_subscription_state (
     updated_at         timestamptz NOT NULL DEFAULT now()
 );
 
+-- Schema version 10: what the outcomes written back tell of their
+-- subscriptions, one function for webpush_complete (rows) and
+-- webpush_complete_work (ranges).  Per outcome that took effect: its
+-- subscription, outcome, HTTP status (0: no answer) and whether it failed
+-- for good because its endpoint is unreachable.  Any answer from the push
+-- service ends the subscription's count of unreachable failures in a row;
+-- an unreachable failure counts one (none when the same batch has an
+-- answer for it); a subscription gone, or unreachable p_unreachable_limit
+-- times in a row, expires, and its deliveries waiting as rows ('ready')
+-- become 'gone'.
+--
+-- Its callers run it as a statement of its own, after the one that wrote
+-- the deliveries back, so it sees what that statement made 'ready' (a
+-- retry, a release, a range's delivery handed over to a row) and drops
+-- those of a subscription that died too.  Versions 4 to 9 ran it in the
+-- same statement, whose snapshot predates them: they stayed 'ready', to
+-- be claimed and sent to an expired subscription's endpoint again.
+CREATE OR REPLACE FUNCTION webpush_subscription_outcomes(p_sids integer[],
+    p_outcomes text[], p_statuses integer[], p_unreachable boolean[],
+    p_unreachable_limit integer)
+RETURNS void
+LANGUAGE plpgsql
+-- planned once per session, as the write-backs that call it
+SET plan_cache_mode = force_generic_plan
+AS $fn$
+BEGIN
+    WITH o AS (
+        SELECT o.sid, o.outcome, o.status,
+               coalesce(o.unreachable, false) AS unreachable
+        FROM unnest(p_sids, p_outcomes, p_statuses, p_unreachable)
+            AS o(sid, outcome, status, unreachable)
+    ), answered AS (
+        DELETE FROM webpush_subscription_state st
+        WHERE st.fk_push_notification_subscription IN
+            (SELECT o.sid FROM o WHERE o.status > 0)
+    ), counted AS (
+        INSERT INTO webpush_subscription_state AS st
+            (fk_push_notification_subscription, unreachable_count,
+             updated_at)
+        SELECT o.sid, count(*), now() FROM o
+        WHERE o.unreachable AND o.outcome = 'failed'
+          AND o.sid NOT IN (SELECT a.sid FROM o a WHERE a.status > 0)
+        GROUP BY o.sid
+        ORDER BY o.sid
+        ON CONFLICT (fk_push_notification_subscription) DO UPDATE
+        SET unreachable_count = st.unreachable_count
+                                + EXCLUDED.unreachable_count,
+            updated_at = now()
+        RETURNING st.fk_push_notification_subscription AS sid,
+                  st.unreachable_count AS n
+    ), dead AS (
+        SELECT o.sid FROM o WHERE o.outcome = 'gone'
+        UNION
+        SELECT counted.sid FROM counted
+        WHERE counted.n >= p_unreachable_limit
+    ), expired AS (
+        UPDATE spy_push_notification_subscription s
+        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
+            updated_at = now() AT TIME ZONE 'UTC'
+        WHERE s.id_push_notification_subscription IN (SELECT sid FROM dead)
+    )
+    -- the CTEs that modify run to completion whether read or not
+    UPDATE webpush_delivery d
+    SET state = 'gone', updated_at = now()
+    WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
+        (SELECT sid FROM dead);
+END
+$fn$;
+
 -- Writes a batch of outcomes back: sent (plus the reference's delivery
 -- log row), failed, gone (the subscription expires at once and its other
 -- waiting deliveries are dropped), retry (ready again after p_delay ms) or
@@ -865,12 +934,22 @@ CREATE TABLE IF NOT EXISTS webpush_subscription_state (
 -- Only rows still 'sending' change: a lapsed lease claimed again by
 -- someone else is not overwritten twice.  p_unreachable (per outcome: the
 -- delivery failed for good because its endpoint is unreachable) and
--- p_unreachable_limit count toward expiring an unreachable subscription.
+-- p_unreachable_limit count toward expiring an unreachable subscription
+-- (webpush_subscription_outcomes, for the outcomes that changed a row).
+-- PL/pgSQL since version 10 (SQL before): the second statement takes the
+-- first one's rows.
 CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
     p_statuses integer[], p_errors text[], p_delays integer[],
     p_unreachable boolean[], p_unreachable_limit integer)
 RETURNS integer
-LANGUAGE sql AS $fn$
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_done         integer;
+    v_sids         integer[];
+    v_outcomes     text[];
+    v_statuses     integer[];
+    v_unreachable  boolean[];
+BEGIN
     WITH r AS (
         SELECT * FROM unnest(p_ids, p_outcomes, p_statuses, p_errors,
                              p_delays, p_unreachable)
@@ -895,7 +974,7 @@ LANGUAGE sql AS $fn$
           AND x.fk_push_notification = d.fk_push_notification
         RETURNING d.fk_push_notification AS nid,
                   d.fk_push_notification_subscription AS sid, r.outcome,
-                  r.status, coalesce(r.unreachable, false) AS unreachable
+                  r.status, r.unreachable
     ), logged AS (
         INSERT INTO spy_push_notification_subscription_delivery_log
             (id_push_notification_subscription_delivery_log,
@@ -907,50 +986,22 @@ LANGUAGE sql AS $fn$
                now() AT TIME ZONE 'UTC'
         FROM done WHERE done.outcome = 'sent'
         ON CONFLICT DO NOTHING
-        RETURNING 1
-    ), answered AS (
-        DELETE FROM webpush_subscription_state st
-        WHERE st.fk_push_notification_subscription IN
-            (SELECT done.sid FROM done WHERE done.status > 0)
-        RETURNING 1
-    ), counted AS (
-        INSERT INTO webpush_subscription_state AS st
-            (fk_push_notification_subscription, unreachable_count,
-             updated_at)
-        SELECT done.sid, count(*), now() FROM done
-        WHERE done.unreachable AND done.outcome = 'failed'
-          AND done.sid NOT IN (SELECT a.sid FROM done a WHERE a.status > 0)
-        GROUP BY done.sid
-        ORDER BY done.sid
-        ON CONFLICT (fk_push_notification_subscription) DO UPDATE
-        SET unreachable_count = st.unreachable_count
-                                + EXCLUDED.unreachable_count,
-            updated_at = now()
-        RETURNING st.fk_push_notification_subscription AS sid,
-                  st.unreachable_count AS n
-    ), dead AS (
-        SELECT done.sid FROM done WHERE done.outcome = 'gone'
-        UNION
-        SELECT counted.sid FROM counted
-        WHERE counted.n >= p_unreachable_limit
-    ), expired AS (
-        UPDATE spy_push_notification_subscription s
-        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
-            updated_at = now() AT TIME ZONE 'UTC'
-        WHERE s.id_push_notification_subscription IN (SELECT sid FROM dead)
-        RETURNING 1
-    ), dropped AS (
-        UPDATE webpush_delivery d
-        SET state = 'gone', updated_at = now()
-        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
-            (SELECT sid FROM dead)
-        RETURNING 1
     )
-    SELECT (SELECT count(*) FROM done)::integer
-           + 0 * ((SELECT count(*) FROM logged) + (SELECT count(*) FROM expired)
-                  + (SELECT count(*) FROM dropped)
-                  + (SELECT count(*) FROM answered)
-                  + (SELECT count(*) FROM counted))::integer
+    -- one pass over done: the arrays stay aligned (logged runs to
+    -- completion unread)
+    SELECT count(*)::integer, array_agg(done.sid), array_agg(done.outcome),
+           array_agg(done.status), array_agg(done.unreachable)
+        INTO v_done, v_sids, v_outcomes, v_statuses, v_unreachable
+        FROM done;
+
+    IF v_done > 0 THEN
+        PERFORM webpush_subscription_outcomes(v_sids, v_outcomes,
+                                              v_statuses, v_unreachable,
+                                              p_unreachable_limit);
+    END IF;
+
+    RETURN v_done;
+END
 $fn$;
 
 -- The five-argument form of version 3, for modules of that version on this
@@ -988,9 +1039,11 @@ CREATE INDEX IF NOT EXISTS webpush_idempotency_created
 -- DELETE /push-notifications/{uuid}: false when unknown.  The fan-out
 -- stops (it holds the notification's row while a step runs, so this waits
 -- for a step under way and then sees its deliveries); deliveries waiting
--- in the database become 'cancelled'; NOTIFY "cancel <id>" makes the
--- senders give back unsent what their queues hold of it; those in flight
--- finish (webpush_complete and webpush_claim cancel what comes back).
+-- in the database become 'cancelled', rows and ranges not claimed (schema
+-- version 9, webpush_batch); NOTIFY "cancel <id>" makes the senders give
+-- back unsent what their queues hold of it; those in flight finish
+-- (the write-backs and the claims cancel what comes back or what they
+-- meet of it).
 CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
 RETURNS boolean
 LANGUAGE plpgsql AS $fn$
@@ -1015,6 +1068,13 @@ BEGIN
     UPDATE webpush_delivery d
         SET state = 'cancelled', updated_at = now()
         WHERE d.fk_push_notification = v_id AND d.state = 'ready';
+
+    -- its ranges not claimed become 'cancelled' too.  webpush_batch is
+    -- created further down (sql_ranges.cpp): PL/pgSQL looks the table up
+    -- when this runs, not when it is created.
+    UPDATE webpush_batch b
+        SET state = 'cancelled'
+        WHERE b.fk_push_notification = v_id AND b.state = 'ready';
 
     -- every worker of every node drops what it holds of it unsent
     PERFORM pg_notify('webpush', 'cancel ' || v_id);

@@ -24,7 +24,7 @@ struct Statement {
  * them equal).  Any change to the script is a new version: a database at
  * this version does not run it again.
  */
-constexpr int  schema_version = 9;
+constexpr int  schema_version = 10;
 
 /*
  * One statement, run by the first connection of every worker.  It reads
@@ -38,7 +38,10 @@ constexpr int  schema_version = 9;
  */
 const std::string &schema_sql();
 
-/* its part of version 9: deliveries as ranges (sql_ranges.cpp) */
+/*
+ * its part of version 9, deliveries as ranges, and the end of the script
+ * (sql_ranges.cpp)
+ */
 const std::string &schema_ranges_sql();
 
 

@@ -1,5 +1,7 @@
 /*
  * Schema version 9: deliveries as ranges of subscriptions; see sql.hpp.
+ * Its script runs after sql.cpp's and ends the whole: the last version
+ * (10) is recorded here.
  *
  * Before, the fan-out wrote a webpush_delivery row for every delivery,
  * the claim updated it, the write-back updated it again and added the
@@ -74,9 +76,9 @@ CREATE INDEX IF NOT EXISTS webpush_batch_notification
     ON webpush_batch (fk_push_notification);
 
 -- Claims up to about p_limit deliveries for p_lease seconds: first those
--- with a row (retries due, lapsed leases: webpush_claim), then ranges
--- (ready and due, or sending with a lapsed lease), each returned as its
--- subscriptions.  batch and claim name the range and this claim of it
+-- with a row (retries due, lapsed leases: as webpush_claim does), then
+-- ranges (ready and due, or sending with a lapsed lease), each returned as
+-- its subscriptions.  batch and claim name the range and this claim of it
 -- (NULL and 0 for a row); id is the row's (NULL for a range).  A range of
 -- a cancelled notification becomes 'cancelled' instead.
 CREATE OR REPLACE FUNCTION webpush_claim_work(p_limit integer,
@@ -98,21 +100,62 @@ DECLARE
     v_provider  integer;
     v_cancelled timestamptz;
 BEGIN
-    -- rows are few (retries, paced deliveries): two index probes say
-    -- whether webpush_claim (planned at every call) has anything to do
-    IF EXISTS (SELECT 1 FROM webpush_delivery d
-               WHERE d.state = 'ready' AND d.next_attempt_at <= now())
-       OR EXISTS (SELECT 1 FROM webpush_delivery d
-                  WHERE d.state = 'sending' AND d.lease_until < now())
-    THEN
-        RETURN QUERY
-            SELECT c.id, NULL::bigint, 0, c.notification, c.subscription,
-                   c.attempts, c.ttl, c.urgency, c.topic, c.created_ms,
-                   c.subscription_payload, c.payload
-            FROM webpush_claim(p_limit, p_lease) c;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_left := v_left - v_n;
-    END IF;
+    -- The rows' claim, the same as webpush_claim's (which stays for
+    -- modules of version 8), here so that its plan is cached with the
+    -- function's: webpush_claim, an SQL function, is planned at every
+    -- call, even when no row is due (rows are few: retries, paced
+    -- deliveries).  Those of a cancelled notification become 'cancelled'
+    -- and are not returned.
+    RETURN QUERY
+        WITH due AS (
+            SELECT d.id FROM webpush_delivery d
+            WHERE d.state = 'ready' AND d.next_attempt_at <= now()
+            ORDER BY d.next_attempt_at
+            LIMIT p_limit
+            FOR UPDATE SKIP LOCKED
+        ), lapsed AS (
+            SELECT d.id FROM webpush_delivery d
+            WHERE d.state = 'sending' AND d.lease_until < now()
+            ORDER BY d.lease_until
+            LIMIT p_limit
+            FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE webpush_delivery d
+            SET state = CASE WHEN x.cancelled_at IS NULL THEN 'sending'
+                             ELSE 'cancelled' END,
+                attempts = CASE WHEN x.cancelled_at IS NULL
+                    THEN d.attempts + 1 ELSE d.attempts END,
+                lease_until = CASE WHEN x.cancelled_at IS NULL
+                    THEN now() + make_interval(secs => p_lease) END,
+                updated_at = now()
+            FROM webpush_notification x
+            WHERE x.fk_push_notification = d.fk_push_notification
+              AND d.id IN (SELECT due.id FROM due
+                           UNION ALL
+                           SELECT lapsed.id FROM lapsed
+                           LIMIT p_limit)
+            RETURNING d.id, d.fk_push_notification,
+                      d.fk_push_notification_subscription, d.attempts,
+                      d.state
+        )
+        SELECT c.id, NULL::bigint, 0, c.fk_push_notification,
+               c.fk_push_notification_subscription, c.attempts::integer,
+               w.ttl, w.urgency::text, w.topic::text,
+               (extract(epoch FROM w.created_at) * 1000)::bigint,
+               s.payload::text,
+               coalesce(w.localized_by_locale ->> s.fk_locale::text,
+                        n.payload)::text
+        FROM claimed c
+        JOIN webpush_notification w
+            ON w.fk_push_notification = c.fk_push_notification
+        JOIN spy_push_notification n
+            ON n.id_push_notification = c.fk_push_notification
+        JOIN spy_push_notification_subscription s
+            ON s.id_push_notification_subscription =
+               c.fk_push_notification_subscription
+        WHERE c.state = 'sending';
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    v_left := v_left - v_n;
 
     WHILE v_left > 0 LOOP
         SELECT x.* INTO b FROM webpush_batch x
@@ -231,9 +274,10 @@ $fn$;
 -- current claim only, become webpush_delivery rows: failed, gone, retry
 -- (ready after p_delay ms, one attempt made) or release (ready at once,
 -- none made; cancelled when the notification is).  Then the range counts
--- them and is done when its claim has nothing outstanding.  A subscription
--- gone, or unreachable p_unreachable_limit times in a row, expires as in
--- webpush_complete.
+-- them and is done when its claim has nothing outstanding.  What the
+-- outcomes of current claims tell of their subscriptions is applied as
+-- for rows (webpush_subscription_outcomes): a subscription gone, or
+-- unreachable p_unreachable_limit times in a row, expires.
 CREATE OR REPLACE FUNCTION webpush_complete_work(p_ids bigint[],
     p_batches bigint[], p_claims integer[], p_notifications integer[],
     p_subscriptions integer[], p_outcomes text[], p_statuses integer[],
@@ -247,6 +291,7 @@ SET plan_cache_mode = force_generic_plan
 AS $fn$
 DECLARE
     v_ids          bigint[];
+    v_sids         integer[];
     v_outcomes     text[];
     v_statuses     integer[];
     v_errors       text[];
@@ -356,51 +401,28 @@ BEGIN
         FROM per_batch p
         WHERE b.id = p.batch
         RETURNING 1
-    ), answered AS (
-        DELETE FROM webpush_subscription_state st
-        WHERE st.fk_push_notification_subscription IN
-            (SELECT c.sid FROM live c WHERE c.status > 0)
-        RETURNING 1
-    ), unreachable AS (
-        INSERT INTO webpush_subscription_state AS st
-            (fk_push_notification_subscription, unreachable_count,
-             updated_at)
-        SELECT c.sid, count(*), now() FROM live c
-        WHERE coalesce(c.unreachable, false) AND c.outcome = 'failed'
-          AND c.sid NOT IN (SELECT a.sid FROM live a WHERE a.status > 0)
-        GROUP BY c.sid
-        ORDER BY c.sid
-        ON CONFLICT (fk_push_notification_subscription) DO UPDATE
-        SET unreachable_count = st.unreachable_count
-                                + EXCLUDED.unreachable_count,
-            updated_at = now()
-        RETURNING st.fk_push_notification_subscription AS sid,
-                  st.unreachable_count AS n
-    ), dead AS (
-        SELECT c.sid FROM live c WHERE c.outcome = 'gone'
-        UNION
-        SELECT u.sid FROM unreachable u WHERE u.n >= p_unreachable_limit
-    ), expired AS (
-        UPDATE spy_push_notification_subscription s
-        SET expired_at = least(s.expired_at, now() AT TIME ZONE 'UTC'),
-            updated_at = now() AT TIME ZONE 'UTC'
-        WHERE s.id_push_notification_subscription IN (SELECT sid FROM dead)
-        RETURNING 1
-    ), dropped AS (
-        UPDATE webpush_delivery d
-        SET state = 'gone', updated_at = now()
-        WHERE d.state = 'ready' AND d.fk_push_notification_subscription IN
-            (SELECT sid FROM dead)
-        RETURNING 1
     )
     SELECT (SELECT count(*) FROM ranged)::integer
            + 0 * ((SELECT count(*) FROM counted)
                   + (SELECT count(*) FROM logged)
-                  + (SELECT count(*) FROM handed)
-                  + (SELECT count(*) FROM expired)
-                  + (SELECT count(*) FROM dropped)
-                  + (SELECT count(*) FROM answered))::integer
-        INTO v_ranged;
+                  + (SELECT count(*) FROM handed))::integer,
+           l.sids, l.outcomes, l.statuses, l.unreachable
+        INTO v_ranged, v_sids, v_outcomes, v_statuses, v_unreachable
+        -- one pass over live: the arrays stay aligned
+        FROM (SELECT array_agg(c.sid) AS sids,
+                     array_agg(c.outcome) AS outcomes,
+                     array_agg(c.status) AS statuses,
+                     array_agg(c.unreachable) AS unreachable
+              FROM live c) l;
+
+    -- the outcomes of the current claims, as the rows' in webpush_complete
+    -- (a statement of its own, after this one: it sees what this one
+    -- handed over to rows)
+    IF v_sids IS NOT NULL THEN
+        PERFORM webpush_subscription_outcomes(v_sids, v_outcomes,
+                                              v_statuses, v_unreachable,
+                                              p_unreachable_limit);
+    END IF;
 
     RETURN v_rows + v_ranged;
 END
@@ -480,45 +502,16 @@ CREATE OR REPLACE VIEW webpush_deliveries AS
       AND (l.fk_push_notification IS NOT NULL
            OR (b.state <> 'done' AND s.expired_at > now() AT TIME ZONE 'UTC'));
 
--- DELETE /push-notifications/{uuid}, as in version 5, and its ranges not
--- claimed become 'cancelled' too.
-CREATE OR REPLACE FUNCTION webpush_notification_cancel(p_uuid text)
-RETURNS boolean
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    v_id  integer;
-BEGIN
-    SELECT n.id_push_notification INTO v_id
-        FROM spy_push_notification n WHERE n.uuid = p_uuid;
-
-    IF v_id IS NULL THEN
-        RETURN false;
-    END IF;
-
-    INSERT INTO webpush_notification (fk_push_notification, fanout_done,
-                                      cancelled_at)
-        VALUES (v_id, true, now())
-        ON CONFLICT (fk_push_notification) DO UPDATE
-        SET fanout_done = true,
-            cancelled_at = coalesce(webpush_notification.cancelled_at,
-                                    now());
-
-    UPDATE webpush_delivery d
-        SET state = 'cancelled', updated_at = now()
-        WHERE d.fk_push_notification = v_id AND d.state = 'ready';
-
-    UPDATE webpush_batch b
-        SET state = 'cancelled'
-        WHERE b.fk_push_notification = v_id AND b.state = 'ready';
-
-    -- every worker of every node drops what it holds of it unsent
-    PERFORM pg_notify('webpush', 'cancel ' || v_id);
-
-    RETURN true;
-END
-$fn$;
-
 INSERT INTO webpush_schema_version (version) VALUES (9)
+    ON CONFLICT (version) DO NOTHING;
+
+-- Schema version 10: one definition of each function.
+-- webpush_notification_cancel (sql.cpp) cancels ranges too, instead of a
+-- copy here; webpush_subscription_outcomes (sql.cpp) is what
+-- webpush_complete and webpush_complete_work did each in their own copy;
+-- webpush_claim_work claims the rows itself, without webpush_claim.  A
+-- database at 9 gets them as every upgrade does: the whole script runs.
+INSERT INTO webpush_schema_version (version) VALUES (10)
     ON CONFLICT (version) DO NOTHING;
 )SQL";
 
