@@ -3,20 +3,23 @@
  *
  * PostgreSQL is the truth, shared memory a work buffer:
  *
- *   fan-out   webpush_fanout_step() turns a notification into one
- *             delivery row per target subscription, a chunk at a time (any
- *             worker or node may take the next chunk); a paced one's
- *             (ratePerMinute) rows are parked and released by later steps
- *             as their start slots come (db/sql.cpp);
- *   claim     webpush_claim() leases due deliveries (SKIP LOCKED) and they
- *             wait in the node's shared-memory queue, claimed only while
- *             the queue has room (back-pressure, nothing dropped);
+ *   fan-out   webpush_fanout_step() turns a notification into ranges of
+ *             up to 500 target subscriptions (webpush_batch), a chunk at a
+ *             time (any worker or node may take the next chunk); a paced
+ *             one's (ratePerMinute) get a row per delivery, parked and
+ *             released by later steps as their start slots come
+ *             (db/sql.cpp, db/sql_ranges.cpp);
+ *   claim     webpush_claim_work() leases due rows and ranges (SKIP
+ *             LOCKED) and their deliveries wait in the node's shared-memory
+ *             queue, claimed once it drained to half its backlog target
+ *             (sender/backlog.hpp; back-pressure, nothing dropped);
  *   send      any worker pops from the queue up to webpush_concurrency in
  *             flight, encrypts (RFC 8291 or aesgcm), signs VAPID (cached
  *             per origin) and posts with nginx's own HTTP client;
- *   complete  outcomes are written back in batches by webpush_complete():
- *             sent (delivery log), gone (subscription expired), failed,
- *             or retry at a later time.
+ *   complete  outcomes are written back in batches by
+ *             webpush_complete_work(): sent (delivery log), gone
+ *             (subscription expired), failed, or retry at a later time (a
+ *             delivery of a range gets a row of its own then).
  *
  * Work is found by LISTEN/NOTIFY (a hint) and by a poll every second (the
  * truth: one query asking whether anything waits, then a fan-out step and

@@ -62,7 +62,7 @@ Sender::Impl::send(queue::Delivery &&d)
 
     /*
      * Its notification was cancelled after the claim: given back unsent,
-     * the write-back makes it 'cancelled' (webpush_complete).
+     * the write-back makes it 'cancelled' (webpush_complete_work).
      */
     auto c = cancelled_.find(d.notification_id);
 
