@@ -205,6 +205,13 @@ ngx_command_t  commands[] = {
       offsetof(MainConf, sender),
       nullptr },
 
+    { ngx_string("webpush_delivery_log"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(MainConf, delivery_log),
+      nullptr },
+
     { ngx_string("webpush_lease"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -713,6 +720,7 @@ create_main_conf(ngx_conf_t *cf) noexcept
     mcf->subscription_ttl = NGX_CONF_UNSET;
     mcf->max_attempts = NGX_CONF_UNSET_UINT;
     mcf->sender = NGX_CONF_UNSET;
+    mcf->delivery_log = NGX_CONF_UNSET;
     mcf->lease = NGX_CONF_UNSET;
 
     return mcf;
@@ -736,6 +744,7 @@ init_main_conf(ngx_conf_t *cf, void *conf) noexcept
     ngx_conf_init_value(mcf->subscription_ttl, 7 * 86400);
     ngx_conf_init_uint_value(mcf->max_attempts, 5);
     ngx_conf_init_value(mcf->sender, 1);
+    ngx_conf_init_value(mcf->delivery_log, 1);
     ngx_conf_init_value(mcf->lease, 60);
 
     /*

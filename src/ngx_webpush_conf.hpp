@@ -57,6 +57,7 @@ struct MainConf {
     ngx_array_t         *groups;               /* of ngx_str_t */
     ngx_array_t         *locales;              /* of ngx_str_t */
     ngx_flag_t           sender;               /* webpush_sender */
+    ngx_flag_t           delivery_log;         /* webpush_delivery_log */
     time_t               lease;                /* webpush_lease */
 
     /* derived at configuration time */

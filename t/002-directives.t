@@ -286,6 +286,13 @@ webpush_push_hosts default *.com;
 --- error_log
 "webpush_push_hosts" "*.com":
 
+=== TEST 26b: webpush_delivery_log takes on or off
+--- http_config
+webpush_delivery_log sometimes;
+--- must_die
+--- error_log
+"webpush_delivery_log" directive, it must be "on" or "off"
+
 === TEST 27: every directive with a valid value
 --- http_config
 webpush_vapid_key $TEST_VAPID_KEY;
@@ -304,6 +311,7 @@ webpush_subscription_ttl 30d;
 webpush_max_attempts 3;
 webpush_lease 2m;
 webpush_sender on;
+webpush_delivery_log on;
 webpush_groups warehouse store;
 webpush_locales en_US de_DE;
 --- config

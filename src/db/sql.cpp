@@ -948,9 +948,15 @@ $fn$;
 -- (webpush_subscription_outcomes, for the outcomes that changed a row).
 -- PL/pgSQL since version 10 (SQL before): the second statement takes the
 -- first one's rows.
+-- p_log false (webpush_delivery_log off, version 10): no delivery log
+-- row, the row's state 'sent' says it; the default keeps the seven-
+-- argument calls of version 4-9 modules working (that form is replaced).
+DROP FUNCTION IF EXISTS webpush_complete(bigint[], text[], integer[],
+    text[], integer[], boolean[], integer);
 CREATE OR REPLACE FUNCTION webpush_complete(p_ids bigint[], p_outcomes text[],
     p_statuses integer[], p_errors text[], p_delays integer[],
-    p_unreachable boolean[], p_unreachable_limit integer)
+    p_unreachable boolean[], p_unreachable_limit integer,
+    p_log boolean DEFAULT true)
 RETURNS integer
 LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -994,7 +1000,7 @@ BEGIN
                    'id_push_notification_subscription_delivery_log_pk_seq'),
                done.nid, done.sid, now() AT TIME ZONE 'UTC',
                now() AT TIME ZONE 'UTC'
-        FROM done WHERE done.outcome = 'sent'
+        FROM done WHERE done.outcome = 'sent' AND p_log
         ON CONFLICT DO NOTHING
     )
     -- one pass over done: the arrays stay aligned (logged runs to

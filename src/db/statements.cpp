@@ -166,9 +166,9 @@ const Statement  claim = {
 };
 
 const Statement  complete = {
-    "webpush_complete_work",
+    "webpush_complete_work10",
     "SELECT webpush_complete_work($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-    "                             $11)"
+    "                             $11, $12)"
 };
 
 /*

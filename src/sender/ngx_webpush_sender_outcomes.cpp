@@ -114,7 +114,8 @@ Sender::Impl::flush()
           .add(number_array(subscriptions)).add(text_array(outcomes))
           .add(number_array(statuses)).add(text_array(errors))
           .add(number_array(delays)).add(text_array(unreachable))
-          .add(static_cast<long long>(policy_.max_attempts));
+          .add(static_cast<long long>(policy_.max_attempts))
+          .add(std::string_view(mcf_->delivery_log ? "t" : "f"));
 
     flush_busy_ = true;
 
