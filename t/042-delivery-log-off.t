@@ -147,3 +147,16 @@ node $TEST_TOP/t/node/mock-push.js log $TEST_PORT_B --fields status | sort | uni
 targeted=10 sent=10 pending=0 failed=0 gone=0
 201 10
 500 10
+
+=== TEST 4: a notification deleted takes its webpush_sent rows along (a trigger: the table has no foreign key)
+--- init_sql
+DELETE FROM spy_push_notification WHERE id_push_notification = 1;
+--- request
+GET /ping
+--- error_code: 200
+--- sql
+SELECT count(*) FROM webpush_batch WHERE fk_push_notification = 1;
+SELECT count(*) FROM webpush_sent;
+--- sql_result
+0
+0

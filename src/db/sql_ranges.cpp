@@ -77,14 +77,31 @@ CREATE INDEX IF NOT EXISTS webpush_batch_notification
 
 -- With webpush_delivery_log off (version 10): what tells a delivery of a
 -- range that was sent, instead of the reference's delivery log row (no
--- sequence, one index, one foreign-key check on a row the write-back
--- holds anyway: a fifth of the log row's cost).
+-- sequence, one index).  No foreign key: its check per row locked the
+-- range the same write-back updates, walking that row's chain of updated
+-- versions, 15 µs a delivery measured; a trigger removes the rows of the
+-- ranges deleted instead (with their notification).
 CREATE TABLE IF NOT EXISTS webpush_sent (
-    fk_batch      bigint NOT NULL
-        REFERENCES webpush_batch (id) ON DELETE CASCADE,
+    fk_batch      bigint NOT NULL,
     subscription  integer NOT NULL,
     PRIMARY KEY (fk_batch, subscription)
 );
+
+CREATE OR REPLACE FUNCTION webpush_batch_deleted()
+RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    DELETE FROM webpush_sent t
+    WHERE t.fk_batch IN (SELECT g.id FROM gone g);
+    RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS webpush_batch_deleted ON webpush_batch;
+CREATE TRIGGER webpush_batch_deleted
+    AFTER DELETE ON webpush_batch
+    REFERENCING OLD TABLE AS gone
+    FOR EACH STATEMENT EXECUTE FUNCTION webpush_batch_deleted();
 
 -- Claims up to about p_limit deliveries for p_lease seconds: first those
 -- with a row (retries due, lapsed leases: as webpush_claim does), then
@@ -337,6 +354,18 @@ BEGIN
                                    v_delays, v_unreachable,
                                    p_unreachable_limit, p_log);
     END IF;
+
+    -- The ranges written back to are locked first (in id order: two
+    -- write-backs never wait for each other in a circle).  A claim of one
+    -- (SKIP LOCKED) then passes it by until this write-back is done, and
+    -- the statement below sees whichever claim is current: without the
+    -- lock a range claimed again between this statement's start and its
+    -- update of the range had its new claim's count taken down by this
+    -- old claim's outcomes (t/042 TEST 2: gone 356 of 3000)
+    PERFORM 1 FROM webpush_batch b
+        WHERE b.id IN (SELECT x FROM unnest(p_batches) AS x)
+        ORDER BY b.id
+        FOR NO KEY UPDATE OF b;
 
     WITH ranged AS (
         SELECT r.* FROM unnest(p_ids, p_batches, p_claims, p_notifications,
