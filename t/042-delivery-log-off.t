@@ -70,20 +70,7 @@ GET /ping
 
 === TEST 2: kill -9 a worker mid-send: every delivery sent, duplicates only among those claimed twice, no delivery log row
 --- shell
-(
-    log=$TEST_NGINX_SERVROOT/mock/access.log
-    for _ in $(seq 3000); do
-        n=$(wc -l < $log)
-        if [ "$n" -ge 600 ]; then
-            victim=$(pgrep -P "$(cat $TEST_NGINX_SERVROOT/logs/nginx.pid)" | head -n 1)
-            kill -9 "$victim"
-            echo "$victim $n $(wc -l < $log)" > $TEST_NGINX_SERVROOT/killed.txt
-            exit 0
-        fi
-        sleep 0.01
-    done
-) > /dev/null 2>&1 &
-echo $! > $TEST_NGINX_SERVROOT/pids/killer.pid
+$TEST_TOP/t/bin/kill-worker-at $TEST_NGINX_SERVROOT 600
 --- request
 POST /api/push-notifications
 {"data":{"type":"push-notifications","attributes":{"providerName":"web-push-php","group":{"name":"warehouse","identifier":"1"},"payload":{"n":1}}}}
