@@ -27,7 +27,8 @@
  * PING every h2_ping_interval (an unanswered PING within webpush_timeout
  * closes it) and closes after webpush's keep-alive timeout.  It retires
  * (no new stream, closed once idle) after a GOAWAY, max_h2_conn_requests
- * streams, max_conn_age, or when the worker exits.
+ * streams, max_conn_age, or when the worker exits (then it still takes
+ * the streams of exchanges the worker holds: it takes no new work).
  */
 
 #include "push/ngx_webpush_push_h2.hpp"
@@ -149,7 +150,15 @@ Http2::start(Conn *conn)
 size_t
 Http2::room(const Conn *conn) const noexcept
 {
-    if (retiring(conn)) {
+    /*
+     * Not retiring(): a worker shutting down takes no new work (the
+     * sender pops nothing more), but what it holds may still wait for a
+     * stream (refused, beyond the streams of the connections open): it
+     * goes on those rather than on a new connection each, opened one
+     * after another, where it could outlast its deadline after the
+     * service had it, and be retried.  They still close once idle.
+     */
+    if (worn(conn)) {
         return 0;
     }
 
@@ -168,7 +177,14 @@ Http2::room(const Conn *conn) const noexcept
 bool
 Http2::retiring(const Conn *conn) const noexcept
 {
-    return failed_ || goaway_ || ngx_exiting || ngx_terminate
+    return ngx_exiting || ngx_terminate || worn(conn);
+}
+
+
+bool
+Http2::worn(const Conn *conn) const noexcept
+{
+    return failed_ || goaway_
            || conn->requests >= max_h2_conn_requests
            || ngx_current_msec - conn->born >= max_conn_age
            || nghttp2_session_get_next_stream_id(session_.get())

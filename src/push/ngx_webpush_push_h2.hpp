@@ -43,6 +43,9 @@ public:
     void cancel(Conn *conn, Exchange *ex) noexcept override;
 
 private:
+    /* retiring() for reasons of its own: no new stream at all */
+    bool worn(const Conn *conn) const noexcept;
+
     static const nghttp2_session_callbacks *callbacks();
 
     static int on_header(nghttp2_session *session,

@@ -54,7 +54,10 @@ public:
     /* streams the connection can open now */
     virtual size_t room(const Conn *) const noexcept { return 0; }
 
-    /* takes no new streams: going away (GOAWAY, limits, an error) */
+    /*
+     * going away (GOAWAY, limits, an error: no new streams; the worker
+     * shutting down: only those of exchanges it holds), closed once idle
+     */
     virtual bool retiring(const Conn *) const noexcept { return false; }
 
     /* sends ex on a new stream of conn; throws if it cannot */

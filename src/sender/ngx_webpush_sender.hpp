@@ -33,8 +33,10 @@
  * poll, until the earliest retry it wrote back comes due, or until the
  * next start slot of a paced notification it stepped (at most 4 times a
  * second); a NOTIFY or a query's answer that brings work wakes it at
- * once.  During a graceful shutdown the worker claims nothing more,
- * finishes what is in flight and writes its outcomes back.
+ * once.  During a graceful shutdown the worker claims nothing more and
+ * takes nothing more from the node's queue (the new workers of a reload
+ * send what waits there), finishes what is in flight and writes its
+ * outcomes back.
  */
 
 #pragma once

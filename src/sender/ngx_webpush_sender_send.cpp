@@ -13,7 +13,19 @@ Sender::Impl::send_some()
 {
     ngx_uint_t limit = mcf_->concurrency;
 
-    if (in_flight_ >= limit || queue_->empty()) {
+    /*
+     * A worker shutting down (a reload, nginx -s quit) takes nothing more
+     * from the node's queue: it finishes what it holds and writes it back.
+     * The queue outlives it (a reload keeps the zone): the new workers
+     * send what waits there, and after a quit the leases bring it back.
+     * Sent from here, a delivery would go out late and badly: an exiting
+     * worker's HTTP/2 connections take no new stream and HTTP/1.1 ones
+     * are not kept alive, so each push opens a connection of its own
+     * while the worker keeps popping as answers come in; pushes sent
+     * that way ran past their deadline (3 x webpush_timeout) after the
+     * push service had them, and their retries sent them again.
+     */
+    if (exiting() || in_flight_ >= limit || queue_->empty()) {
         return;
     }
 
