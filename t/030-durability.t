@@ -17,8 +17,11 @@
 # yet read (<= 500, never sent).  Those rows stay 'sending' until their
 # lease (webpush_lease 10s here) lapses and are then claimed again
 # (attempts 2) and sent once more.  So: duplicates only among the rows
-# claimed twice, none more than twice, at most 128 + 2 x 500 duplicates
-# and 128 + 3 x 500 rows claimed twice.
+# claimed twice, none more than twice, at most 128 + 2 x 500 duplicates.
+# Deliveries are claimed as ranges of up to 500 subscriptions (schema
+# version 9): what the dead worker held lies in a few ranges, each claimed
+# again whole (what it sent and recorded is skipped), so the bound on what
+# is claimed twice is in ranges.
 #
 # A reload (SIGHUP) must lose nothing and duplicate nothing: old workers
 # finish what they hold and write it back, the queue zone is kept.
@@ -114,10 +117,17 @@ psql "$TEST_PG_CONNINFO" -At -c "SELECT fk_push_notification_subscription
     | LC_ALL=C sort > $f/reclaimed1.txt
 echo "duplicates not claimed twice $(LC_ALL=C comm -23 $f/dups1.txt $f/reclaimed1.txt | wc -l)"
 d=$(wc -l < $f/dups1.txt); r=$(wc -l < $f/reclaimed1.txt)
-echo "killed $victim at $at/$after; claimed twice $r; duplicates $d; requests $(wc -l < $f/mock/access.log)" > $f/kill-figures.txt
+b=$(psql "$TEST_PG_CONNINFO" -At -c "SELECT count(*) FROM webpush_batch
+    WHERE fk_push_notification = 1 AND claims > 1")
+echo "killed $victim at $at/$after; claimed twice $r in $b ranges; duplicates $d; requests $(wc -l < $f/mock/access.log)" > $f/kill-figures.txt
 # the dead worker held something (else nothing was tested), no more than
-# it can hold; duplicates no more than it can have sent unrecorded
-[ "$r" -ge 1 ] && [ "$r" -le 1628 ] && echo "claimed twice 1..1628" || echo "claimed twice $r"
+# it can hold: what it held (in flight, outcomes not written back, a
+# claim's answer not read: about a second of the queue's front, taken
+# in turn with the other worker) lay in a few claims of a few ranges, and
+# a range claimed again counts all its subscriptions as claimed twice in
+# webpush_deliveries (runs here: 3-4 ranges, 1,024-1,880 subscriptions);
+# duplicates no more than it can have sent unrecorded
+[ "$b" -ge 1 ] && [ "$b" -le 10 ] && echo "ranges claimed twice 1..10" || echo "ranges claimed twice $b"
 [ "$d" -le 1128 ] && echo "duplicates <= 1128" || echo "duplicates $d"
 --- check_result
 killed mid-send
@@ -125,7 +135,7 @@ targeted=5000 sent=5000 pending=0 failed=0 gone=0
 distinct endpoints 5000
 thrice or more 0
 duplicates not claimed twice 0
-claimed twice 1..1628
+ranges claimed twice 1..10
 duplicates <= 1128
 
 === TEST 3: three reloads during another 5,000-delivery fan-out: each exactly once
