@@ -104,7 +104,7 @@ CREATE TRIGGER webpush_batch_deleted
     FOR EACH STATEMENT EXECUTE FUNCTION webpush_batch_deleted();
 
 -- Claims up to about p_limit deliveries for p_lease seconds: first those
--- with a row (retries due, lapsed leases: as webpush_claim does), then
+-- with a row (retries due, lapsed leases: webpush_claim), then
 -- ranges (ready and due, or sending with a lapsed lease), each returned as
 -- its subscriptions.  batch and claim name the range and this claim of it
 -- (NULL and 0 for a row); id is the row's (NULL for a range).  A range of
@@ -128,60 +128,13 @@ DECLARE
     v_provider  integer;
     v_cancelled timestamptz;
 BEGIN
-    -- The rows' claim, the same as webpush_claim's (which stays for
-    -- modules of version 8), here so that its plan is cached with the
-    -- function's: webpush_claim, an SQL function, is planned at every
-    -- call, even when no row is due (rows are few: retries, paced
-    -- deliveries).  Those of a cancelled notification become 'cancelled'
-    -- and are not returned.
+    -- The rows first (retries, paced deliveries): webpush_claim, whose
+    -- plan is cached since version 10.
     RETURN QUERY
-        WITH due AS (
-            SELECT d.id FROM webpush_delivery d
-            WHERE d.state = 'ready' AND d.next_attempt_at <= now()
-            ORDER BY d.next_attempt_at
-            LIMIT p_limit
-            FOR UPDATE SKIP LOCKED
-        ), lapsed AS (
-            SELECT d.id FROM webpush_delivery d
-            WHERE d.state = 'sending' AND d.lease_until < now()
-            ORDER BY d.lease_until
-            LIMIT p_limit
-            FOR UPDATE SKIP LOCKED
-        ), claimed AS (
-            UPDATE webpush_delivery d
-            SET state = CASE WHEN x.cancelled_at IS NULL THEN 'sending'
-                             ELSE 'cancelled' END,
-                attempts = CASE WHEN x.cancelled_at IS NULL
-                    THEN d.attempts + 1 ELSE d.attempts END,
-                lease_until = CASE WHEN x.cancelled_at IS NULL
-                    THEN now() + make_interval(secs => p_lease) END,
-                updated_at = now()
-            FROM webpush_notification x
-            WHERE x.fk_push_notification = d.fk_push_notification
-              AND d.id IN (SELECT due.id FROM due
-                           UNION ALL
-                           SELECT lapsed.id FROM lapsed
-                           LIMIT p_limit)
-            RETURNING d.id, d.fk_push_notification,
-                      d.fk_push_notification_subscription, d.attempts,
-                      d.state
-        )
-        SELECT c.id, NULL::bigint, 0, c.fk_push_notification,
-               c.fk_push_notification_subscription, c.attempts::integer,
-               w.ttl, w.urgency::text, w.topic::text,
-               (extract(epoch FROM w.created_at) * 1000)::bigint,
-               s.payload::text,
-               coalesce(w.localized_by_locale ->> s.fk_locale::text,
-                        n.payload)::text
-        FROM claimed c
-        JOIN webpush_notification w
-            ON w.fk_push_notification = c.fk_push_notification
-        JOIN spy_push_notification n
-            ON n.id_push_notification = c.fk_push_notification
-        JOIN spy_push_notification_subscription s
-            ON s.id_push_notification_subscription =
-               c.fk_push_notification_subscription
-        WHERE c.state = 'sending';
+        SELECT c.id, NULL::bigint, 0, c.notification, c.subscription,
+               c.attempts, c.ttl, c.urgency, c.topic, c.created_ms,
+               c.subscription_payload, c.payload
+        FROM webpush_claim(p_limit, p_lease) c;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     v_left := v_left - v_n;
 
@@ -578,7 +531,8 @@ INSERT INTO webpush_schema_version (version) VALUES (9)
 -- webpush_notification_cancel (sql.cpp) cancels ranges too, instead of a
 -- copy here; webpush_subscription_outcomes (sql.cpp) is what
 -- webpush_complete and webpush_complete_work did each in their own copy;
--- webpush_claim_work claims the rows itself, without webpush_claim.  A
+-- webpush_claim is PL/pgSQL (its plan cached) and webpush_claim_work
+-- calls it at every claim instead of probing for due rows first.  A
 -- database at 9 gets them as every upgrade does: the whole script runs.
 INSERT INTO webpush_schema_version (version) VALUES (10)
     ON CONFLICT (version) DO NOTHING;
